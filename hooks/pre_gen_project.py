@@ -1,0 +1,118 @@
+"""Check every answer before anything is generated: one line per problem, naming the field and the fix.
+
+Cookiecutter renders this file with the answers, then runs it inside the new project folder; a non-zero exit
+makes it delete that folder, so a rejected answer leaves nothing behind. Standard library only: this runs in
+the user's cookiecutter environment. cruft runs it twice per update, in temporary folders: it must only read.
+"""
+
+import keyword
+import re
+import sys
+import unicodedata
+
+ANSWERS = {
+    "project_name": {{ cookiecutter.project_name | quoted }},
+    "project_slug": {{ cookiecutter.project_slug | quoted }},
+    "module_name": {{ cookiecutter.module_name | quoted }},
+    "description": {{ cookiecutter.description | quoted }},
+    "author_name": {{ cookiecutter.author_name | quoted }},
+    "author_email": {{ cookiecutter.author_email | quoted }},
+    "license": {{ cookiecutter.license | quoted }},
+    "python_version": {{ cookiecutter.python_version | quoted }},
+    "ml_value": {{ cookiecutter.ml_value | quoted }},
+    "team_size": {{ cookiecutter.team_size | quoted }},
+    "data_volume": {{ cookiecutter.data_volume | quoted }},
+    "compute": {{ cookiecutter.compute | quoted }},
+    "orchestrator": {{ cookiecutter.orchestrator | quoted }},
+    "warehouse": {{ cookiecutter.warehouse | quoted }},
+    "data_quality": {{ cookiecutter.data_quality | quoted }},
+    "tracking": {{ cookiecutter.tracking | quoted }},
+    "model": {{ cookiecutter.model | quoted }},
+    "serving": {{ cookiecutter.serving | quoted }},
+    "ci": {{ cookiecutter.ci | quoted }},
+}
+
+# The values each choice accepts. The stack prompts are plain text (their defaults derive from the scale
+# answers), so this is where a typo is caught.
+CHOICES = {
+    "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "proprietary"),
+    "python_version": ("3.11", "3.12", "3.13"),
+    "ml_value": ("under_1m", "1m_to_10m", "10m_to_100m"),
+    "team_size": ("1_to_10", "11_to_30", "31_to_100"),
+    "data_volume": ("under_100gb", "100gb_to_1tb", "1tb_to_10tb"),
+    "compute": ("cpu", "one_gpu", "few_gpu_nodes"),
+    "orchestrator": ("metaflow",),
+    "warehouse": ("duckdb",),
+    "data_quality": ("pandera",),
+    "tracking": ("none",),
+    "model": ("sklearn",),
+    "serving": ("aws_lambda",),
+    "ci": ("github",),
+}
+
+# Import names a generated project depends on: a package named like one of them would shadow it.
+DEPENDENCIES = {
+    "boto3", "dbt", "duckdb", "great_expectations", "lightgbm", "matplotlib", "metaflow", "mlflow", "modal",
+    "numpy", "pandas", "pandera", "prefect", "pyarrow", "pydantic", "pydantic_settings", "pytest", "scipy",
+    "sklearn", "threadpoolctl", "torch", "tqdm", "wandb", "fastapi", "uvicorn", "joblib",
+}  # fmt: skip
+TEXT_LIMITS = {"project_name": 80, "description": 300, "author_name": 100, "author_email": 254}
+SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+MODULE = re.compile(r"[a-z][a-z0-9_]*")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def problems(answers: dict[str, str]) -> list[str]:
+    found = []
+    for field, limit in TEXT_LIMITS.items():
+        text = answers[field]
+        if not text.strip():
+            found.append(f"{field} is empty: give a value")
+        elif text != text.strip():
+            found.append(f"{field} {text!r} starts or ends with spaces: remove them")
+        elif any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") for c in text):
+            found.append(f"{field} {text!r} contains a line break or control character: use one plain line")
+        elif len(text) > limit:
+            found.append(f"{field} is {len(text)} characters long: use at most {limit}")
+
+    slug = answers["project_slug"]
+    if not SLUG.fullmatch(slug) or len(slug) > 64:
+        found.append(
+            f"project_slug {slug!r} is not a valid folder name: use lowercase letters, digits and single hyphens, "
+            "starting with a letter, at most 64 characters (e.g. project_slug=purchase-intent)"
+        )
+
+    module = answers["module_name"]
+    if not MODULE.fullmatch(module) or len(module) > 64:
+        found.append(
+            f"module_name {module!r} is not a valid Python package name: use lowercase letters, digits and "
+            "underscores, starting with a letter (e.g. module_name=purchase_intent)"
+        )
+    elif keyword.iskeyword(module) or keyword.issoftkeyword(module):
+        found.append(f"module_name {module!r} is a Python keyword: choose another name, e.g. {module}_model")
+    elif module in sys.stdlib_module_names:
+        found.append(f"module_name {module!r} shadows the standard library module: choose another, e.g. {module}_ml")
+    elif module in DEPENDENCIES or module in ("src", "tests", "flows"):
+        found.append(f"module_name {module!r} shadows a dependency or folder of the project: choose another, e.g. {module}_ml")
+
+    email = answers["author_email"]
+    if email.strip() and not EMAIL.fullmatch(email):
+        found.append(f"author_email {email!r} is not an email address: use name@example.com")
+
+    for field, allowed in CHOICES.items():
+        if answers[field] not in allowed:
+            found.append(f"{field} {answers[field]!r} is not available: choose one of {', '.join(allowed)}")
+    return found
+
+
+def main() -> int:
+    found = problems(ANSWERS)
+    for problem in found:
+        print(f"error: {problem}", file=sys.stderr)
+    if found:
+        print("Nothing was generated. Fix the answers above and run again.", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+-- The log's events, typed and cleaned, each event exactly once. A producer retry can put the same event in
+-- two batches; the copy that arrived first wins, so rebuilding from the log always picks the same one.
+-- Prices become exact decimals: sums and means of doubles depend on the order a parallel engine adds them
+-- in, and a rebuild must give the same numbers to the last bit.
+
+with log_events as (
+    select * from {{ source('event_log', 'events') }}
+),
+
+typed as (
+    select
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
+        cast(event_time as {{ dbt.type_timestamp() }}) as event_time,
+        cast(ingest_time as {{ dbt.type_timestamp() }}) as ingest_time,
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(batch_id as {{ dbt.type_string() }}) as batch_id,
+        cast(session_id as {{ dbt.type_string() }}) as session_id,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        lower(trim(cast(event_type as {{ dbt.type_string() }}))) as event_type,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        lower(trim(cast(category as {{ dbt.type_string() }}))) as category,
+        cast(price as {{ dbt.type_numeric() }}) as price
+    from log_events
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by event_id order by ingest_time, batch_id) as copy_number
+    from typed
+)
+
+select
+    event_id,
+    event_time,
+    ingest_time,
+    source,
+    batch_id,
+    session_id,
+    user_id,
+    event_type,
+    product_id,
+    category,
+    price
+from ranked
+where copy_number = 1

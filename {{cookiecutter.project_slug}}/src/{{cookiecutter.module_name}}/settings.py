@@ -1,0 +1,95 @@
+"""The one source of truth for paths, dates, seeds and resources.
+
+Every stage reads these values, and dbt receives the same cutoffs through ``--vars``, so the train/validation
+split is defined once. Any field can be overridden with an environment variable named after it with the
+``{{ cookiecutter.module_name | upper }}_`` prefix (e.g. ``{{ cookiecutter.module_name | upper }}_TRAIN_CUTOFF=2025-03-01``) or in a ``.env`` file.
+"""
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Configuration of one pipeline run."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="{{ cookiecutter.module_name | upper }}_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # Where data, artifacts and bundles live; tests point it at a temporary folder.
+    workspace: Path = PROJECT_ROOT
+
+    # Sample data: the synthetic log covers these days.
+    sample_start: date = date(2025, 1, 6)
+    sample_days: int = Field(default=56, ge=14)
+
+    # Time-based split: sessions before train_cutoff train the model, sessions before validation_cutoff tune
+    # it, and later sessions are the holdout the model gate judges on.
+    train_cutoff: date = date(2025, 2, 17)
+    validation_cutoff: date = date(2025, 2, 24)
+
+    seed: int = 42
+
+    # What the training step asks for; locally it uses at most what the machine or container allows.
+    cpu: int = Field(default={{ cookiecutter.__train_cpu }}, ge=1)
+    memory_mb: int = Field(default={{ cookiecutter.__train_memory_mb }}, ge=512)
+    gpu: int = Field(default={{ cookiecutter.__train_gpu }}, ge=0)
+
+    # Quality gate: fail when the training set shrinks by more than this share since the last accepted run.
+    max_volume_drop: float = Field(default=0.5, gt=0, lt=1)
+
+    # Model gate: the model must beat the trivial baseline's average precision by this much on the holdout.
+    min_lift: float = Field(default=0.05, ge=0)
+
+    @model_validator(mode="after")
+    def _cutoffs_in_order(self) -> "Settings":
+        if self.train_cutoff >= self.validation_cutoff:
+            raise ValueError("train_cutoff must come before validation_cutoff")
+        return self
+
+    @property
+    def data_dir(self) -> Path:
+        return self.workspace / "data"
+
+    @property
+    def log_dir(self) -> Path:
+        """The append-only event log: ``events/ingest_date=YYYY-MM-DD/<batch id>.parquet``."""
+        return self.data_dir / "log" / "events"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Events rejected by the log's envelope schema, with the reason, laid out like the log."""
+        return self.data_dir / "log" / "quarantine"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def dbt_dir(self) -> Path:
+        """The dbt project is code, so it stays with the package whatever the workspace."""
+        return PROJECT_ROOT / "dbt"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Metrics, plots, reports and the accepted model of the last successful run."""
+        return self.workspace / "artifacts"
+
+    @property
+    def dist_dir(self) -> Path:
+        """Deployment bundles built by the package stage."""
+        return self.workspace / "dist"
+
+    @property
+    def dbt_vars(self) -> dict[str, str]:
+        """The values dbt receives as ``--vars``: the same cutoffs and log location Python uses."""
+        return {
+            "train_cutoff": self.train_cutoff.isoformat(),
+            "validation_cutoff": self.validation_cutoff.isoformat(),
+            "log_path": self.log_dir.as_posix(),
+        }

@@ -1,0 +1,153 @@
+"""The transform stage: dbt builds the training set from the log, and its tests stop a bad log."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.event_log import append_batch
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.training_set import COLUMNS, FEATURES, SPLITS
+from {{ cookiecutter.module_name }}.transform import TransformError, build
+from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
+
+# Hand-written events arrive after the sample log's last day, like a late batch would.
+ARRIVAL = datetime(2025, 3, 10, 12, tzinfo=UTC)
+
+
+def shopper_events() -> list[dict[str, Any]]:
+    """One shopper, two sessions, each ending in a purchase; the second keeps browsing after it."""
+    starts = {"hand-s1": datetime(2025, 1, 13, 19), "hand-s2": datetime(2025, 1, 18, 10)}  # Monday, Saturday
+    garden = {"product_id": "hand-p1", "category": "garden", "price": 20.0}
+    books = {"product_id": "hand-p2", "category": "books", "price": 10.0}
+    toys = {"product_id": "hand-p3", "category": "toys", "price": 99.0}
+    steps: list[tuple[str, int, str, dict[str, Any]]] = [
+        ("hand-s1", 0, "pageview", {}),
+        ("hand-s1", 1, "detail", garden),
+        ("hand-s1", 2, "add_to_cart", garden),
+        ("hand-s1", 3, "purchase", garden),
+        ("hand-s2", 0, "pageview", {}),
+        ("hand-s2", 1, "detail", books),
+        # Producers are sloppy with case and spaces; staging normalizes event types.
+        ("hand-s2", 2, " Add_To_Cart", books),
+        ("hand-s2", 3, "purchase", books),
+        # After the purchase: none of this may reach the features.
+        ("hand-s2", 4, "detail", toys),
+        ("hand-s2", 5, "add_to_cart", toys),
+        ("hand-s2", 6, "pageview", {}),
+    ]
+    return [
+        {
+            "event_id": f"hand-e{n}",
+            "event_time": starts[session] + timedelta(minutes=minute),
+            "session_id": session,
+            "user_id": "hand-u1",
+            "event_type": event_type,
+            **product,
+        }
+        for n, (session, minute, event_type, product) in enumerate(steps)
+    ]
+
+
+# What hand-s2 looks like from before its purchase, and with the shopper's earlier session as history.
+HAND_S2_FEATURES = {
+    "label": 1,
+    "split": "train",
+    "n_pageviews": 1,
+    "n_detail_views": 1,
+    "n_cart_adds": 1,
+    "n_cart_removes": 0,
+    "net_cart_items": 1,
+    "n_distinct_products": 1,
+    "n_distinct_categories": 1,
+    "session_seconds": 120,
+    "mean_price_viewed": 10.0,
+    "max_price_viewed": 10.0,
+    "is_evening": 0,
+    "is_weekend": 1,
+    "prior_sessions": 1,
+    "prior_purchases": 1,
+}
+
+
+def row_of(frame: pd.DataFrame, session_id: str) -> dict[str, Any]:
+    row = frame.loc[frame["session_id"] == session_id]
+    assert len(row) == 1, f"{session_id} is in the training set {len(row)} times"
+    return {column: row.iloc[0][column] for column in HAND_S2_FEATURES}
+
+
+def test_build_produces_the_training_set_contract(tiny_log: Settings) -> None:
+    result = build(tiny_log)
+    frame = load_training_set(tiny_log)
+
+    assert result.models >= 4
+    assert result.tests > 0
+    assert sorted(frame.columns) == sorted(COLUMNS)
+    assert frame["session_id"].is_unique
+    assert set(frame["split"]) == set(SPLITS)
+    assert set(frame["label"]) == {0, 1}
+    features = frame[list(FEATURES)]
+    assert features.notna().all().all()
+    assert all(pd.api.types.is_numeric_dtype(dtype) for dtype in features.dtypes)
+
+
+def test_splits_follow_the_cutoffs(tiny_log: Settings) -> None:
+    build(tiny_log)
+    frame = load_training_set(tiny_log)
+    start = frame.groupby("split")["session_start"]
+
+    assert start.max()["train"] < pd.Timestamp(tiny_log.train_cutoff)
+    assert start.min()["validation"] >= pd.Timestamp(tiny_log.train_cutoff)
+    assert start.max()["validation"] < pd.Timestamp(tiny_log.validation_cutoff)
+    assert start.min()["test"] >= pd.Timestamp(tiny_log.validation_cutoff)
+
+
+def test_features_only_see_events_before_the_first_purchase(tiny_log: Settings) -> None:
+    append_batch(shopper_events(), batch_id="hand-1", source="test", settings=tiny_log, now=ARRIVAL)
+
+    build(tiny_log)
+
+    assert row_of(load_training_set(tiny_log), "hand-s2") == HAND_S2_FEATURES
+
+
+def test_an_event_logged_twice_counts_once(tiny_log: Settings) -> None:
+    # A producer retry: the same events again in a later batch.
+    append_batch(shopper_events(), batch_id="hand-1", source="test", settings=tiny_log, now=ARRIVAL)
+    retry = ARRIVAL + timedelta(hours=1)
+    append_batch(shopper_events(), batch_id="hand-1-retry", source="test", settings=tiny_log, now=retry)
+
+    build(tiny_log)
+
+    assert row_of(load_training_set(tiny_log), "hand-s2") == HAND_S2_FEATURES
+
+
+def test_an_unknown_event_type_stops_the_build(tiny_log: Settings) -> None:
+    [refund] = [dict(e, event_id="hand-bad", event_type="refund") for e in shopper_events()[:1]]
+    append_batch([refund], batch_id="hand-bad", source="test", settings=tiny_log, now=ARRIVAL)
+
+    with pytest.raises(TransformError, match=r"fail test accepted_values_stg_events_event_type"):
+        build(tiny_log)
+    # The failed test stopped the build before the training set was made.
+    with pytest.raises(WarehouseError, match="run the transform stage first"):
+        load_training_set(tiny_log)
+
+
+def test_rebuilding_from_the_log_gives_the_same_training_set(tiny_log: Settings) -> None:
+    build(tiny_log)
+    first = load_training_set(tiny_log)
+    tiny_log.warehouse_path.unlink()
+
+    build(tiny_log)
+
+    pd.testing.assert_frame_equal(load_training_set(tiny_log), first, check_exact=True)
+
+
+def test_an_empty_log_is_explained(settings: Settings) -> None:
+    with pytest.raises(TransformError, match=r"event log .* is empty"):
+        build(settings)
+
+
+def test_reading_before_any_build_is_explained(settings: Settings) -> None:
+    with pytest.raises(WarehouseError, match="run the transform stage first"):
+        load_training_set(settings)

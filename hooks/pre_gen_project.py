@@ -56,44 +56,39 @@ DEPENDENCIES = {
     "numpy", "pandas", "pandera", "prefect", "pyarrow", "pydantic", "pydantic_settings", "pytest", "scipy",
     "sklearn", "threadpoolctl", "torch", "tqdm", "wandb", "fastapi", "uvicorn", "joblib",
 }  # fmt: skip
+PROJECT_FOLDERS = {"src", "tests", "flows", "dbt", "deploy", "docs"}
 TEXT_LIMITS = {"project_name": 80, "description": 300, "author_name": 100, "author_email": 254}
+# Control, format, line and paragraph separator, and surrogate characters.
+INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 MODULE = re.compile(r"[a-z][a-z0-9_]*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 def problems(answers: dict[str, str]) -> list[str]:
-    found = []
-    for field, limit in TEXT_LIMITS.items():
-        text = answers[field]
-        if not text.strip():
-            found.append(f"{field} is empty: give a value")
-        elif text != text.strip():
-            found.append(f"{field} {text!r} starts or ends with spaces: remove them")
-        elif any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs") for c in text):
-            found.append(f"{field} {text!r} contains a line break or control character: use one plain line")
-        elif len(text) > limit:
-            found.append(f"{field} is {len(text)} characters long: use at most {limit}")
+    """Every problem with the answers, each one line naming the field, the value and the fix."""
+    texts = (text_problem(field, answers[field], limit) for field, limit in TEXT_LIMITS.items())
+    found = [problem for problem in texts if problem]
 
     slug = answers["project_slug"]
     if not SLUG.fullmatch(slug) or len(slug) > 64:
         found.append(
-            f"project_slug {slug!r} is not a valid folder name: use lowercase letters, digits and single hyphens, "
-            "starting with a letter, at most 64 characters (e.g. project_slug=purchase-intent)"
+            f"project_slug {slug!r} is not a valid folder name: use lowercase letters, digits and single "
+            "hyphens, starting with a letter, at most 64 characters (e.g. project_slug=purchase-intent)"
         )
 
     module = answers["module_name"]
-    if not MODULE.fullmatch(module) or len(module) > 64:
+    if not MODULE.fullmatch(module) or len(module) > 40:
         found.append(
             f"module_name {module!r} is not a valid Python package name: use lowercase letters, digits and "
-            "underscores, starting with a letter (e.g. module_name=purchase_intent)"
+            "underscores, starting with a letter, at most 40 characters (e.g. module_name=purchase_intent)"
         )
     elif keyword.iskeyword(module) or keyword.issoftkeyword(module):
-        found.append(f"module_name {module!r} is a Python keyword: choose another name, e.g. {module}_model")
+        found.append(f"module_name {module!r} is a Python keyword: choose another, e.g. {module}_model")
     elif module in sys.stdlib_module_names:
-        found.append(f"module_name {module!r} shadows the standard library module: choose another, e.g. {module}_ml")
-    elif module in DEPENDENCIES or module in ("src", "tests", "flows"):
-        found.append(f"module_name {module!r} shadows a dependency or folder of the project: choose another, e.g. {module}_ml")
+        found.append(f"module_name {module!r} shadows the standard library: choose another, e.g. {module}_ml")
+    elif module in DEPENDENCIES or module in PROJECT_FOLDERS:
+        found.append(f"module_name {module!r} shadows a dependency or folder: choose e.g. {module}_ml")
 
     email = answers["author_email"]
     if email.strip() and not EMAIL.fullmatch(email):
@@ -103,6 +98,19 @@ def problems(answers: dict[str, str]) -> list[str]:
         if answers[field] not in allowed:
             found.append(f"{field} {answers[field]!r} is not available: choose one of {', '.join(allowed)}")
     return found
+
+
+def text_problem(field: str, text: str, limit: int) -> str | None:
+    """Free text must be one plain line: it lands in TOML, YAML, JSON and Markdown files."""
+    if not text.strip():
+        return f"{field} is empty: give a value"
+    if text != text.strip():
+        return f"{field} {text!r} starts or ends with spaces: remove them"
+    if any(unicodedata.category(character) in INVISIBLE for character in text):
+        return f"{field} {text!r} contains a line break or control character: use one plain line"
+    if len(text) > limit:
+        return f"{field} is {len(text)} characters long: use at most {limit}"
+    return None
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""Helpers shared by the template's tests: baking with pytest-cookies and running commands in baked projects."""
+"""Helpers for the template's tests: baking with pytest-cookies and running commands in baked projects."""
 
 import json
 import os
@@ -20,7 +20,9 @@ def bake(cookies, **answers: str) -> Path:  # type: ignore[no-untyped-def]
     return Path(result.project_path)
 
 
-def run(command: list[str] | str, cwd: Path, env: Mapping[str, str] | None = None, timeout: int = 1800) -> str:
+def run(
+    command: list[str] | str, cwd: Path, env: Mapping[str, str] | None = None, timeout: int = 1800
+) -> str:
     """Run a command as a user would (a shell string or an argument list); fail the test with its output."""
     environment = {**os.environ, "CI": "true", **(env or {})}
     # The template's own virtualenv must not leak into a baked project's tools.

@@ -1,4 +1,4 @@
-"""The local Jinja extension: user text quoted so that TOML, YAML, JSON and Python all read it back exactly."""
+"""The local Jinja extension: user text quoted so TOML, YAML, JSON and Python all read it back exactly."""
 
 import ast
 import json

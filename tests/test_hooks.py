@@ -33,6 +33,17 @@ def render_hook(name: str, tmp_path: Path, **overrides: str) -> ModuleType:
     return module
 
 
+@pytest.mark.parametrize("name", ["pre_gen_project", "post_gen_project"])
+def test_rendered_hooks_pass_ruff(tmp_path: Path, name: str) -> None:
+    render_hook(name, tmp_path)
+    ruff = Path(sys.executable).parent / "ruff"
+    config = ["--config", str(TEMPLATE / "pyproject.toml"), "--no-cache"]
+
+    for command in (["check", *config], ["format", "--check", *config]):
+        result = subprocess.run([ruff, *command, tmp_path / f"{name}.py"], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_default_answers_pass(tmp_path: Path) -> None:
     hook = render_hook("pre_gen_project", tmp_path)
     assert hook.problems(hook.ANSWERS) == []
@@ -46,9 +57,10 @@ def test_default_answers_pass(tmp_path: Path) -> None:
         ({"project_slug": "x" * 65}, "is not a valid folder name"),
         ({"module_name": "2fast"}, "module_name '2fast' is not a valid Python package name"),
         ({"module_name": "my-model"}, "is not a valid Python package name"),
+        ({"module_name": "m" * 41}, "at most 40 characters"),
         ({"module_name": "class"}, "module_name 'class' is a Python keyword"),
         ({"module_name": "match"}, "module_name 'match' is a Python keyword"),
-        ({"module_name": "json"}, "module_name 'json' shadows the standard library module"),
+        ({"module_name": "json"}, "module_name 'json' shadows the standard library"),
         ({"module_name": "dbt"}, "module_name 'dbt' shadows a dependency"),
         ({"module_name": "metaflow"}, "module_name 'metaflow' shadows a dependency"),
         ({"module_name": "pandas"}, "module_name 'pandas' shadows a dependency"),
@@ -97,14 +109,16 @@ def test_the_rendered_hook_exits_non_zero_with_error_lines(tmp_path: Path) -> No
     assert "Nothing was generated" in lines[-1]
 
 
-@pytest.mark.parametrize("text", ["O'Brien \"Bob\" \\ 🚀", "東京の顧客", "tab\there"])
+@pytest.mark.parametrize("text", ['O\'Brien "Bob" \\ 🚀', "東京の顧客", "tab\there"])
 def test_user_text_reaches_the_hook_unchanged(tmp_path: Path, text: str) -> None:
     hook = render_hook("pre_gen_project", tmp_path, author_name=text)
 
     assert hook.ANSWERS["author_name"] == text
 
 
-def test_post_gen_prunes_only_what_the_stack_does_not_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_post_gen_prunes_only_what_the_stack_does_not_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     hook = render_hook("post_gen_project", tmp_path)
     project = tmp_path / "project"
     for path in hook.BELONGS_TO:

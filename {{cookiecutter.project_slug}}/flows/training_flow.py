@@ -1,4 +1,4 @@
-"""The training pipeline as a Metaflow flow: a thin adapter over ``{{ cookiecutter.module_name }}.pipeline``.
+"""The training pipeline as a Metaflow flow: a thin adapter over the stages in ``pipeline.py``.
 
 Run locally:            python flows/training_flow.py run
 On a bigger machine:    python flows/training_flow.py run --with batch        (AWS Batch)

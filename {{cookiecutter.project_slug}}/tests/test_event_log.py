@@ -6,7 +6,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA, LogError, append_batch, find_batch, log_files
+from {{ cookiecutter.module_name }}.event_log import (
+    LOG_SCHEMA,
+    LogError,
+    append_batch,
+    find_batch,
+    log_files,
+)
 from {{ cookiecutter.module_name }}.settings import Settings
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -8,7 +8,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.package import Examples, PackagingError, build_bundle, check_bundle, package
+from {{ cookiecutter.module_name }}.package import (
+    Examples,
+    PackagingError,
+    build_bundle,
+    check_bundle,
+    package,
+)
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.train import train
 from {{ cookiecutter.module_name }}.training_set import FEATURES

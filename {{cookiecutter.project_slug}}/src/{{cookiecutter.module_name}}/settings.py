@@ -2,7 +2,8 @@
 
 Every stage reads these values, and dbt receives the same cutoffs through ``--vars``, so the train/validation
 split is defined once. Any field can be overridden with an environment variable named after it with the
-``{{ cookiecutter.module_name | upper }}_`` prefix (e.g. ``{{ cookiecutter.module_name | upper }}_TRAIN_CUTOFF=2025-03-01``) or in a ``.env`` file.
+``{{ cookiecutter.module_name | upper }}_`` prefix, e.g.
+``{{ cookiecutter.module_name | upper }}_TRAIN_CUTOFF=2025-03-01``, or in a ``.env`` file.
 """
 
 from datetime import date
@@ -18,7 +19,10 @@ class Settings(BaseSettings):
     """Configuration of one pipeline run."""
 
     model_config = SettingsConfigDict(
-        env_prefix="{{ cookiecutter.module_name | upper }}_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="{{ cookiecutter.module_name | upper }}_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
     )
 
     # Where data, artifacts and bundles live; tests point it at a temporary folder.

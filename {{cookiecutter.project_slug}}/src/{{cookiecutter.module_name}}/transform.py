@@ -17,6 +17,7 @@ from dbt.artifacts.schemas.run import RunExecutionResult, RunResult
 from dbt.cli.main import dbtRunner
 
 from .event_log import log_files
+from .resources import usable_memory_mb
 from .settings import Settings
 
 # dbt result statuses that stop the pipeline: a model that errored, a test that failed or could not run.
@@ -64,7 +65,12 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
     if target:
         args += ["--target", target]
 
-    env = {"DBT_DUCKDB_PATH": str(settings.warehouse_path), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        "DBT_DUCKDB_PATH": str(settings.warehouse_path),
+        # Half of what the step may use: DuckDB spills to disk past its limit, Python needs the rest.
+        "DBT_DUCKDB_MEMORY_LIMIT": f"{usable_memory_mb(settings.memory_mb) // 2}MB",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     with _environment(env):
         outcome = dbtRunner().invoke(args)
 

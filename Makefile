@@ -1,0 +1,47 @@
+# The template's tasks. `make` lists them.
+.DEFAULT_GOAL := help
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+# uv from the PATH, else a private copy installed with pip the first time it is needed.
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --locked
+DEMO := build/demo
+# pytest-xdist workers: every core, unless told otherwise (make test WORKERS=1).
+WORKERS ?= auto
+
+.PHONY: help setup demo test test-fast lint clean
+
+help: ## List the tasks
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+setup: $(UV) ## Install the template's tools into .venv
+	$(UV) sync --locked
+
+demo: setup ## Bake the default project into build/demo and run its pipeline
+	rm -rf $(DEMO)
+	$(RUN) cookiecutter --no-input --output-dir $(DEMO) .
+	$(MAKE) -C $(DEMO)/purchase-intent setup run UV="$(abspath $(UV))"
+	@echo
+	@echo "The demo project is in $(DEMO)/purchase-intent:"
+	@echo "  metrics and plots   $(DEMO)/purchase-intent/artifacts/evaluation/"
+	@echo "  accepted model      $(DEMO)/purchase-intent/artifacts/model/model.json"
+	@echo "  deployment bundle   $(DEMO)/purchase-intent/dist/lambda.zip"
+
+test: setup ## The complete suite: bakes, lints, and sets up and runs baked projects
+	$(RUN) pytest -n $(WORKERS) --dist loadfile
+
+test-fast: setup ## The fast selection (no baked project is set up or run)
+	$(RUN) pytest -n $(WORKERS) -m "not slow"
+
+lint: setup ## Lint the template's own code and the rendered hooks
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+clean: ## Remove scratch bakes
+	rm -rf build

@@ -1,0 +1,260 @@
+"""Baking: the file set the answers imply, fully rendered, every config parsing, lint-clean as generated."""
+
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from .conftest import TEMPLATE, bake, run
+
+TOOLS = Path(sys.executable).parent  # the template's own environment: ruff, cfn-lint, check-jsonschema
+
+DEFAULT_FILES = {
+    ".env.example",
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".python-version",
+    ".sqlfluff",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "dbt/dbt_project.yml",
+    "dbt/macros/cutoff.sql",
+    "dbt/macros/time_parts.sql",
+    "dbt/macros/type_double.sql",
+    "dbt/models/marts/_marts.yml",
+    "dbt/models/marts/session_features.sql",
+    "dbt/models/marts/sessions.sql",
+    "dbt/models/ml/_ml.yml",
+    "dbt/models/ml/training_set.sql",
+    "dbt/models/staging/_sources.yml",
+    "dbt/models/staging/_staging.yml",
+    "dbt/models/staging/stg_events.sql",
+    "dbt/profiles.yml",
+    "dbt/tests/generic/in_range.sql",
+    "dbt/tests/sessions_have_one_user.sql",
+    "dbt/tests/training_set_covers_every_session.sql",
+    "dbt/tests/training_set_split_follows_cutoffs.sql",
+    "dbt/tests/training_set_splits_are_usable.sql",
+    "deploy/template.yaml",
+    "docs/decisions/0001-reasonable-scale-stack.md",
+    "flows/training_flow.py",
+    "pyproject.toml",
+    "src/purchase_intent/__init__.py",
+    "src/purchase_intent/evaluate.py",
+    "src/purchase_intent/event_log.py",
+    "src/purchase_intent/gate.py",
+    "src/purchase_intent/package.py",
+    "src/purchase_intent/pipeline.py",
+    "src/purchase_intent/quality.py",
+    "src/purchase_intent/resources.py",
+    "src/purchase_intent/sample.py",
+    "src/purchase_intent/serve_local.py",
+    "src/purchase_intent/serving/__init__.py",
+    "src/purchase_intent/serving/handler.py",
+    "src/purchase_intent/serving/scoring.py",
+    "src/purchase_intent/settings.py",
+    "src/purchase_intent/train.py",
+    "src/purchase_intent/training_set.py",
+    "src/purchase_intent/transform.py",
+    "src/purchase_intent/warehouse.py",
+    "tests/conftest.py",
+    "tests/test_event_log.py",
+    "tests/test_handler.py",
+    "tests/test_package.py",
+    "tests/test_pipeline.py",
+    "tests/test_quality_gate.py",
+    "tests/test_resources.py",
+    "tests/test_sample.py",
+    "tests/test_serve_local.py",
+    "tests/test_train_evaluate.py",
+    "tests/test_transform.py",
+}
+# GitHub Actions expressions look like Jinja: ${{ github.ref }}.
+TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+
+
+def files_of(project: Path) -> set[str]:
+    return {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+
+
+def cloudformation_loader() -> type[yaml.SafeLoader]:
+    """A YAML loader that accepts CloudFormation's short tags (!Ref, !Sub, !GetAtt)."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    return Loader
+
+
+@pytest.fixture(scope="module")
+def default_project(cookies_session) -> Path:
+    return bake(cookies_session)
+
+
+def test_default_bake_has_exactly_the_expected_files(default_project: Path) -> None:
+    assert files_of(default_project) == DEFAULT_FILES
+
+
+def test_nothing_is_left_unrendered(default_project: Path) -> None:
+    """No cookiecutter variable anywhere, and no Jinja outside the dbt project (whose Jinja is dbt's own)."""
+    for name in files_of(default_project):
+        text = (default_project / name).read_text()
+        assert "cookiecutter" not in text, f"{name} mentions cookiecutter"
+        if not name.startswith("dbt/"):
+            assert not TEMPLATE_SYNTAX.search(text), f"{name} has unrendered template syntax"
+
+
+def test_every_config_file_parses(default_project: Path) -> None:
+    for path in default_project.rglob("*"):
+        if path.suffix == ".toml":
+            tomllib.loads(path.read_text())
+        elif path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.suffix in {".yml", ".yaml"}:
+            yaml.load(path.read_text(), Loader=cloudformation_loader())
+
+
+def test_pyproject_carries_the_answers(cookies) -> None:
+    project = bake(
+        cookies,
+        project_name="Churn Radar",
+        description='Flags accounts likely to churn, "early".',
+        author_name="Zoë O'Brien",
+        author_email="zoe@example.org",
+        license="Apache-2.0",
+        python_version="3.13",
+    )
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())
+
+    assert project.name == "churn-radar"
+    assert metadata["project"]["name"] == "churn-radar"
+    assert metadata["project"]["description"] == 'Flags accounts likely to churn, "early".'
+    assert metadata["project"]["authors"] == [{"name": "Zoë O'Brien", "email": "zoe@example.org"}]
+    assert metadata["project"]["license"] == "Apache-2.0"
+    assert metadata["project"]["requires-python"] == ">=3.13"
+    assert metadata["tool"]["ruff"]["target-version"] == "py313"
+    assert (project / ".python-version").read_text().strip() == "3.13"
+    assert (project / "LICENSE").read_text().startswith("                                 Apache License")
+    assert "Zoë O'Brien" in (project / "LICENSE").read_text()
+    assert (project / "src" / "churn_radar" / "pipeline.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("license_id", "first_line"),
+    [("MIT", "MIT License"), ("BSD-3-Clause", "BSD 3-Clause License"), ("proprietary", "Copyright (c)")],
+)
+def test_license_text_follows_the_choice(cookies, license_id: str, first_line: str) -> None:
+    project = bake(cookies, license=license_id)
+
+    assert (project / "LICENSE").read_text().startswith(first_line)
+
+
+def test_compute_answer_sizes_the_training_step(cookies) -> None:
+    project = bake(cookies, compute="one_gpu")
+
+    settings = (project / "src" / "purchase_intent" / "settings.py").read_text()
+    assert "cpu: int = Field(default=8" in settings
+    assert "gpu: int = Field(default=1" in settings
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {},
+        {"project_name": "Élan Vital 🚀", "python_version": "3.12"},
+        # The longest and a very short module name: formatting must not depend on the name's length.
+        {"project_slug": "a" * 64, "module_name": "m" * 40},
+        {"project_slug": "ml", "module_name": "ml"},
+    ],
+    ids=["default", "unicode-name", "longest-names", "short-names"],
+)
+def test_generated_code_passes_ruff_untouched(cookies, answers: dict[str, str]) -> None:
+    project = bake(cookies, **answers)
+
+    run([str(TOOLS / "ruff"), "check", "--no-cache", "."], cwd=project)
+    run([str(TOOLS / "ruff"), "format", "--check", "--no-cache", "."], cwd=project)
+
+
+def test_github_workflow_matches_its_schema(default_project: Path) -> None:
+    workflows = sorted(str(p) for p in (default_project / ".github" / "workflows").glob("*.yml"))
+    run(
+        [str(TOOLS / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *workflows],
+        cwd=default_project,
+    )
+
+
+def test_sam_template_passes_cfn_lint(default_project: Path) -> None:
+    run([str(TOOLS / "cfn-lint"), "deploy/template.yaml"], cwd=default_project)
+
+
+def test_deployment_role_grants_no_wildcards(default_project: Path) -> None:
+    text = (default_project / "deploy" / "template.yaml").read_text()
+    template = yaml.load(text, Loader=cloudformation_loader())
+
+    statements = [
+        statement
+        for resource in template["Resources"].values()
+        for policy in resource.get("Properties", {}).get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert statements
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), statement
+        assert statement.get("Resource") != "*", statement
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"module_name": "dbt"}, "module_name 'dbt' shadows a dependency"),
+        ({"author_email": "nobody"}, "author_email 'nobody' is not an email address"),
+        (
+            {"project_slug": "Not A Slug", "module_name": "fine"},
+            "project_slug 'Not A Slug' is not a valid folder name",
+        ),
+        ({"orchestrator": "airflow"}, "orchestrator 'airflow' is not available"),
+    ],
+)
+def test_a_rejected_answer_says_why_and_leaves_nothing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], answers: dict[str, str], message: str
+) -> None:
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(tmp_path))
+
+    assert message in capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_file_and_replay_reproduce_the_same_answers(tmp_path: Path) -> None:
+    user_config = tmp_path / "config.yaml"
+    user_config.write_text(
+        yaml.safe_dump(
+            {
+                "cookiecutters_dir": str(tmp_path / "cookiecutters"),
+                "replay_dir": str(tmp_path / "replay"),
+                "default_context": {"project_name": "Basket Size", "compute": "one_gpu"},
+            }
+        )
+    )
+    config = str(user_config)
+    first = Path(
+        cookiecutter(str(TEMPLATE), no_input=True, config_file=config, output_dir=str(tmp_path / "a"))
+    )
+    replayed = Path(
+        cookiecutter(str(TEMPLATE), replay=True, config_file=config, output_dir=str(tmp_path / "b"))
+    )
+
+    assert first.name == replayed.name == "basket-size"
+    for name in files_of(first):
+        if name != "LICENSE":  # carries the year, which could change between the two bakes
+            assert (first / name).read_bytes() == (replayed / name).read_bytes(), name

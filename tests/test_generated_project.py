@@ -1,0 +1,81 @@
+"""A baked project works as its README promises: `make setup`, `make lint`, `make test`, `make run`.
+
+These set up real environments and run the real pipeline, so they take minutes: marked slow.
+"""
+
+import json
+import subprocess
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import bake, run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(cookies_session) -> Path:
+    baked = bake(cookies_session)
+    run("git init -q && git add -A", cwd=baked)
+    run("make setup", cwd=baked)
+    return baked
+
+
+def test_setup_creates_the_environment_the_lock_file_and_the_git_hook(project: Path) -> None:
+    assert (project / ".venv" / "bin" / "python").exists()
+    assert (project / "uv.lock").exists()
+    assert (project / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_lint_passes_on_a_fresh_bake(project: Path) -> None:
+    run("make lint", cwd=project)
+
+
+def test_the_projects_own_tests_pass(project: Path) -> None:
+    output = run("make test", cwd=project)
+
+    assert " passed" in output and " failed" not in output and " skipped" not in output
+
+
+def test_run_produces_metrics_plots_and_a_bundle_then_serves_it(project: Path) -> None:
+    output = run("make run", cwd=project)
+
+    assert "deployment bundle" in output
+    metrics = json.loads((project / "artifacts" / "evaluation" / "metrics.json").read_text())
+    assert metrics["average_precision"] > metrics["baseline_average_precision"] + 0.05
+    for plot in ("roc.png", "precision_recall.png", "calibration.png"):
+        assert (project / "artifacts" / "evaluation" / "plots" / plot).read_bytes().startswith(b"\x89PNG")
+    assert "purchase_intent/serving/handler.py" in zipfile.ZipFile(project / "dist" / "lambda.zip").namelist()
+
+    run("make package", cwd=project)
+    server = subprocess.Popen(["make", "serve-local", "PORT=8765"], cwd=project)
+    try:
+        features = json.loads((project / "artifacts" / "model" / "model.json").read_text())["features"]
+        request = json.dumps({"sessions": [dict.fromkeys(features, 1)]}).encode()
+        url = "http://127.0.0.1:8765/predict"
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(url, data=request, timeout=5) as response:
+                    answer = json.loads(response.read())
+                break
+            except OSError:
+                time.sleep(1)
+        else:
+            pytest.fail("make serve-local never answered")
+        assert 0 < answer["predictions"][0]["purchase_probability"] < 1
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_running_again_adds_nothing_to_the_log(project: Path) -> None:
+    log = project / "data" / "log" / "events"
+    before = sorted(p.name for p in log.rglob("*.parquet"))
+
+    run("make run", cwd=project)
+
+    assert sorted(p.name for p in log.rglob("*.parquet")) == before

@@ -1,0 +1,70 @@
+"""The sample generator: seeded, sized as asked, shaped like real browsing, and safe to re-run."""
+
+from typing import Any
+
+import duckdb
+import pytest
+
+from {{ cookiecutter.module_name }}.event_log import log_files
+from {{ cookiecutter.module_name }}.sample import EVENT_TYPES, write_sample
+from {{ cookiecutter.module_name }}.settings import Settings
+
+
+def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """Run ``sql`` against the log, which it reads as the view ``events``."""
+    with duckdb.connect() as connection:
+        connection.read_parquet(f"{settings.log_dir}/*/*.parquet", hive_partitioning=False).create_view(
+            "events"
+        )
+        return connection.execute(sql).fetchall()
+
+
+def test_the_same_seed_gives_the_same_log(tmp_path_factory: pytest.TempPathFactory) -> None:
+    first, second = (Settings(workspace=tmp_path_factory.mktemp(name)) for name in ("a", "b"))
+    write_sample(5_000, first, progress=False)
+    write_sample(5_000, second, progress=False)
+
+    everything = (
+        "select event_id, event_time, session_id, event_type, product_id, price from events order by 1"
+    )
+    assert query(first, everything) == query(second, everything)
+
+
+def test_size_days_and_event_types_match_the_request(settings: Settings) -> None:
+    results = write_sample(20_000, settings, progress=False)
+
+    assert len(results) == settings.sample_days == len(log_files(settings))
+    total = sum(r.appended for r in results)
+    assert 15_000 <= total <= 25_000
+    assert all(r.quarantined == 0 for r in results)
+    types = {row[0] for row in query(settings, "select distinct event_type from events")}
+    assert types == set(EVENT_TYPES)
+
+
+def test_sessions_look_like_shopping(settings: Settings) -> None:
+    write_sample(20_000, settings, progress=False)
+
+    [(purchase_rate, pageviews_first)] = query(
+        settings,
+        """
+        with ordered as (
+            select
+                event_type,
+                row_number() over (partition by session_id order by event_time) as step,
+                max(event_type = 'purchase') over (partition by session_id)::int as bought
+            from events
+        )
+        select avg(bought), avg(case when event_type = 'pageview' then 1 else 0 end)
+        from ordered where step = 1
+        """,
+    )
+    assert 0.03 < purchase_rate < 0.4
+    assert pageviews_first > 0.75  # most sessions start by browsing
+
+
+def test_running_again_appends_nothing(settings: Settings) -> None:
+    write_sample(5_000, settings, progress=False)
+
+    again = write_sample(5_000, settings, progress=False)
+
+    assert all(r.already_present for r in again)

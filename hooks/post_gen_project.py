@@ -1,4 +1,4 @@
-"""Remove what the chosen stack does not use, then say what was made and what to run next.
+"""Put the chosen stack's files in place, drop the others, then say what was made and what to run next.
 
 Runs inside the generated project. Standard library only, and nothing outside the project folder is touched:
 cruft runs this twice per update in temporary folders.
@@ -7,7 +7,6 @@ cruft runs this twice per update in temporary folders.
 import shutil
 from pathlib import Path
 
-MODULE = Path("src") / "{{ cookiecutter.module_name }}"
 STACK = {
     "orchestrator": "{{ cookiecutter.orchestrator }}",
     "warehouse": "{{ cookiecutter.warehouse }}",
@@ -24,21 +23,19 @@ SCALE = {
     "training compute": "{{ cookiecutter.compute }}",
 }
 
-# Paths that only some values of a choice use: kept for those values, removed for the others.
-BELONGS_TO = {
-    Path("flows"): ("orchestrator", {"metaflow"}),
-    MODULE / "quality.py": ("data_quality", {"pandera"}),
-    MODULE / "serving": ("serving", {"aws_lambda"}),
-    MODULE / "serve_local.py": ("serving", {"aws_lambda"}),
-    Path("deploy"): ("serving", {"aws_lambda"}),
-    Path(".github"): ("ci", {"github"}),
-}
+# Files used by one value of one stack choice live in _stack/<choice>/<value>/, laid out as in the project.
+STACK_DIR = Path("_stack")
 
 
-def prune() -> None:
-    for path, (choice, values) in BELONGS_TO.items():
-        if STACK[choice] not in values and path.exists():
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+def apply_stack() -> None:
+    """Move the chosen values' files into the project, then drop every option's folder."""
+    for choice, value in STACK.items():
+        chosen = STACK_DIR / choice / value
+        for source in sorted(path for path in chosen.rglob("*") if path.is_file()):
+            target = source.relative_to(chosen)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
+    shutil.rmtree(STACK_DIR, ignore_errors=True)
 
 
 def summary() -> str:
@@ -57,5 +54,5 @@ def summary() -> str:
 
 
 if __name__ == "__main__":
-    prune()
+    apply_stack()
     print(summary())

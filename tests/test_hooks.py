@@ -116,21 +116,37 @@ def test_user_text_reaches_the_hook_unchanged(tmp_path: Path, text: str) -> None
     assert hook.ANSWERS["author_name"] == text
 
 
-def test_post_gen_prunes_only_what_the_stack_does_not_use(
+def test_post_gen_puts_the_chosen_values_files_in_place_and_drops_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hook = render_hook("post_gen_project", tmp_path)
+    hook = render_hook("post_gen_project", tmp_path, orchestrator="metaflow", ci="github")
     project = tmp_path / "project"
-    for path in hook.BELONGS_TO:
-        (project / path).parent.mkdir(parents=True, exist_ok=True)
-        (project / path).write_text("x")
+    for choice, value in hook.STACK.items():
+        for option in (value, "another"):
+            path = project / "_stack" / choice / option / "docs" / f"{choice}-{option}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(option)
     monkeypatch.chdir(project)
 
-    hook.prune()
-    hook.prune()  # cruft runs hooks more than once: the second run must change nothing
+    hook.apply_stack()
+    hook.apply_stack()  # cruft runs hooks more than once: the second run must change nothing
 
-    for path, (choice, values) in hook.BELONGS_TO.items():
-        assert (project / path).exists() == (hook.STACK[choice] in values)
+    assert {p.name for p in project.rglob("*") if p.is_file()} == {
+        f"{choice}-{value}.md" for choice, value in hook.STACK.items()
+    }
+    assert not (project / "_stack").exists()
+
+
+def test_every_file_has_one_home() -> None:
+    """A file is shared by every project or belongs to values of one choice, never to two choices."""
+    root = TEMPLATE / "{{cookiecutter.project_slug}}"
+    homes: dict[str, set[str]] = {}
+    for path in root.rglob("*"):
+        if path.is_file():
+            parts = path.relative_to(root).parts
+            home, relative = (parts[1], parts[3:]) if parts[0] == "_stack" else ("shared", parts)
+            homes.setdefault("/".join(relative), set()).add(home)
+    assert {name: places for name, places in homes.items() if len(places) > 1} == {}
 
 
 def test_post_gen_summary_names_the_profile_the_stack_and_three_commands(tmp_path: Path) -> None:

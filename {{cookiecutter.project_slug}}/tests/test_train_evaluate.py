@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.evaluate import ModelGateError, evaluate
-from {{ cookiecutter.module_name }}.serving.scoring import Scorer
+from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.train import TrainedModel, train
 from {{ cookiecutter.module_name }}.training_set import FEATURES

@@ -24,8 +24,8 @@ from .settings import Settings
 
 PACKAGE = __name__.rpartition(".")[0]
 SOURCE_DIR = Path(__file__).resolve().parent
-# What the bundle needs from this package: the serving runtime and the package marker above it.
-RUNTIME_FILES = ("__init__.py", "serving/__init__.py", "serving/handler.py", "serving/scoring.py")
+# What the bundle needs from this package: the scorer, the handler, and the package markers above them.
+RUNTIME_FILES = ("__init__.py", "scoring.py", "serving/__init__.py", "serving/handler.py")
 BUNDLE_NAME = "lambda"
 # Sessions' features, as pandas' ``to_dict(orient="records")`` gives them.
 Examples = Sequence[Mapping[Hashable, Any]]

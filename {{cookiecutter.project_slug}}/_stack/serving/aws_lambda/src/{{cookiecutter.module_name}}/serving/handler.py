@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .scoring import Scorer
+from ..scoring import Scorer
 
 MODEL_PATH = Path(os.environ.get("MODEL_PATH", Path(__file__).with_name("model.json")))
 MAX_BODY_BYTES = 1_048_576

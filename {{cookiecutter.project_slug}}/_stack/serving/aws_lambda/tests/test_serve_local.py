@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.serve_local import make_server
 from {{ cookiecutter.module_name }}.serving.handler import MAX_BODY_BYTES
-from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 from {{ cookiecutter.module_name }}.training_set import FEATURES
 
 SCORER = Scorer(

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from .scoring import Scorer
 from .serving.handler import MAX_BODY_BYTES, handle, json_response
-from .serving.scoring import Scorer
 from .settings import Settings
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.serving.handler import MAX_BODY_BYTES, MAX_SESSIONS, handle
-from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 from {{ cookiecutter.module_name }}.training_set import FEATURES
 
 SCORER = Scorer(

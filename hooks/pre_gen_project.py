@@ -41,13 +41,13 @@ CHOICES = {
     "team_size": ("1_to_10", "11_to_30", "31_to_100"),
     "data_volume": ("under_100gb", "100gb_to_1tb", "1tb_to_10tb"),
     "compute": ("cpu", "one_gpu", "few_gpu_nodes"),
-    "orchestrator": ("metaflow",),
-    "warehouse": ("duckdb",),
-    "data_quality": ("pandera",),
-    "tracking": ("none",),
-    "model": ("sklearn",),
-    "serving": ("aws_lambda",),
-    "ci": ("github",),
+    "orchestrator": ("metaflow", "prefect", "none"),
+    "warehouse": ("duckdb", "postgres", "snowflake", "bigquery"),
+    "data_quality": ("pandera", "great_expectations", "dbt_only"),
+    "tracking": ("none", "mlflow", "wandb"),
+    "model": ("sklearn", "lightgbm", "pytorch"),
+    "serving": ("aws_lambda", "sagemaker_serverless", "gcp_cloud_run", "modal", "none"),
+    "ci": ("github", "gitlab", "none"),
 }
 
 # Import names a generated project depends on: a package named like one of them would shadow it.

@@ -44,7 +44,7 @@ def test_the_projects_own_tests_pass(project: Path) -> None:
 def test_run_produces_metrics_plots_and_a_bundle_then_serves_it(project: Path) -> None:
     output = run("make run", cwd=project)
 
-    assert "deployment bundle" in output
+    assert "published: " in output
     metrics = json.loads((project / "artifacts" / "evaluation" / "metrics.json").read_text())
     assert metrics["average_precision"] > metrics["baseline_average_precision"] + 0.05
     for plot in ("roc.png", "precision_recall.png", "calibration.png"):

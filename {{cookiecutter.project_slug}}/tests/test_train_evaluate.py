@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.evaluate import ModelGateError, evaluate
+from {{ cookiecutter.module_name }}.evaluate import ModelGateError, evaluate, model_gate
 from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.train import TrainedModel, train
@@ -52,8 +52,10 @@ def test_the_model_gate_fails_a_model_that_does_not_beat_the_baseline_by_enough(
 ) -> None:
     strict = Settings(workspace=tmp_path, min_lift=0.99)
 
+    evaluation = evaluate(model, training_frame, strict, strict.artifacts_dir / "evaluation")
+
     with pytest.raises(ModelGateError, match="model gate failed"):
-        evaluate(model, training_frame, strict, strict.artifacts_dir / "evaluation")
+        model_gate(evaluation, strict)
     assert not (strict.artifacts_dir / "model").exists()
 
 

@@ -48,7 +48,7 @@ class ModelGateError(RuntimeError):
 
 
 def evaluate(model: TrainedModel, frame: pd.DataFrame, settings: Settings, out_dir: Path) -> Evaluation:
-    """Score the holdout, write ``metrics.json`` and plots into ``out_dir``, and apply the model gate."""
+    """Score the holdout and write ``metrics.json`` and plots into ``out_dir``."""
     seen = frame[frame[SPLIT] != "test"]
     holdout = frame[frame[SPLIT] == "test"]
     truth = holdout[LABEL].to_numpy()
@@ -65,15 +65,18 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame, settings: Settings, out_d
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics_path = out_dir / "metrics.json"
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    evaluation = Evaluation(metrics, metrics_path, _plot(truth, predicted, baseline, out_dir / "plots"))
+    return Evaluation(metrics, metrics_path, _plot(truth, predicted, baseline, out_dir / "plots"))
 
+
+def model_gate(evaluation: Evaluation, settings: Settings) -> None:
+    """Stop the run unless the model beats the baseline by ``settings.min_lift`` average precision."""
     if evaluation.lift < settings.min_lift:
+        metrics = evaluation.metrics
         raise ModelGateError(
             f"model gate failed: average precision {metrics['average_precision']:.3f} beats the baseline's "
             f"{metrics['baseline_average_precision']:.3f} by {evaluation.lift:.3f}, less than the required "
-            f"{settings.min_lift:.3f}; nothing was packaged (metrics: {metrics_path})"
+            f"{settings.min_lift:.3f}; nothing was packaged (metrics: {evaluation.metrics_path})"
         )
-    return evaluation
 
 
 def _scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

@@ -66,10 +66,15 @@ def train_model(settings: Settings) -> "TrainedModel":
 
 
 def evaluate_model(model: "TrainedModel", settings: Settings) -> "Evaluation":
-    from .evaluate import evaluate
+    """Evaluate on the holdout, record the run with the tracker, then apply the model gate."""
+    from .evaluate import evaluate, model_gate
+    from .tracking import record_run
     from .warehouse import load_training_set
 
-    return evaluate(model, load_training_set(settings), settings, settings.artifacts_dir / "evaluation")
+    evaluation = evaluate(model, load_training_set(settings), settings, settings.artifacts_dir / "evaluation")
+    record_run(model, evaluation, settings)  # failed candidates are worth recording too
+    model_gate(evaluation, settings)
+    return evaluation
 
 
 def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Settings) -> "Bundle":

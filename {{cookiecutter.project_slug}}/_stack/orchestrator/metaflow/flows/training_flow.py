@@ -53,7 +53,7 @@ class TrainingFlow(FlowSpec):
     @step
     def package(self) -> None:
         bundle = pipeline.package_model(self.model, self.metrics, SETTINGS)
-        self.model_version, self.bundle_path = bundle.version, str(bundle.archive)
+        self.model_version, self.published = bundle.version, str(bundle.archive)
         self.next(self.end)
 
     @step
@@ -64,7 +64,7 @@ class TrainingFlow(FlowSpec):
             f"(baseline {self.metrics['baseline_average_precision']:.3f})"
         )
         print(f"metrics and plots: {SETTINGS.artifacts_dir / 'evaluation'}")
-        print(f"deployment bundle: {self.bundle_path}")
+        print(f"published: {self.published}")
 
 
 if __name__ == "__main__":

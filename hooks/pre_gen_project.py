@@ -52,9 +52,11 @@ CHOICES = {
 
 # Import names a generated project depends on: a package named like one of them would shadow it.
 DEPENDENCIES = {
-    "boto3", "dbt", "duckdb", "great_expectations", "lightgbm", "matplotlib", "metaflow", "mlflow", "modal",
-    "numpy", "pandas", "pandera", "prefect", "pyarrow", "pydantic", "pydantic_settings", "pytest", "scipy",
-    "sklearn", "threadpoolctl", "torch", "tqdm", "wandb", "fastapi", "uvicorn", "joblib",
+    "boto3", "cfnlint", "cruft", "dbt", "dotenv", "duckdb", "fastapi", "google", "great_expectations",
+    "httpx", "joblib", "lightgbm", "matplotlib", "metaflow", "mlflow", "modal", "numpy", "pandas", "pandera",
+    "prefect", "psycopg2", "pyarrow", "pydantic", "pydantic_settings", "pytest", "sagemaker_inference",
+    "scipy", "sklearn", "snowflake", "sqlfluff", "starlette", "threadpoolctl", "torch", "tqdm", "uvicorn",
+    "wandb",
 }  # fmt: skip
 PROJECT_FOLDERS = {"src", "tests", "flows", "dbt", "deploy", "docs"}
 TEXT_LIMITS = {"project_name": 80, "description": 300, "author_name": 100, "author_email": 254}

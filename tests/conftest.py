@@ -12,6 +12,31 @@ TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
 
+@pytest.fixture(scope="session")
+def project_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for commands run in baked projects: where uv finds PyTorch's CPU build.
+
+    A project baked with model=pytorch and compute=cpu takes torch from the index named ``pytorch-cpu``
+    (download.pytorch.org). Where pip keeps CPU wheels of torch in a find-links folder (``PIP_FIND_LINKS``),
+    as on machines without access to that host, a one-package simple index over them replaces it by name.
+    With neither, the project's `make setup` fails and says how to point ``pytorch-cpu`` elsewhere, and so
+    does the test.
+    """
+    wheels = [
+        wheel
+        for links in os.environ.get("PIP_FIND_LINKS", "").split()
+        for wheel in sorted(Path(links).glob("torch-*+cpu-*.whl"))
+    ]
+    if not wheels:
+        return {}
+    index = tmp_path_factory.mktemp("torch-cpu-index")
+    (index / "torch").mkdir()
+    (index / "torch" / "index.html").write_text(
+        "".join(f'<a href="{wheel.as_uri()}">{wheel.name}</a>\n' for wheel in wheels)
+    )
+    return {"UV_INDEX": f"pytorch-cpu={index.as_uri()}"}
+
+
 def bake(cookies, **answers: str) -> Path:  # type: ignore[no-untyped-def]
     """Bake with the given answers (the rest default) and return the project folder; fail with the reason."""
     result = cookies.bake(extra_context=answers)

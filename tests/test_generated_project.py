@@ -14,7 +14,8 @@ import pytest
 
 from .conftest import bake, run
 
-pytestmark = pytest.mark.slow
+# One project set up once, then used by every test here: keep them on one pytest-xdist worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("default-project")]
 
 
 @pytest.fixture(scope="module")

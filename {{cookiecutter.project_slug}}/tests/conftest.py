@@ -1,6 +1,7 @@
 """Shared fixtures: every test works in its own temporary workspace, never in the project's data folder."""
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,16 @@ from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 # Big enough that every split has sessions and purchases, small enough to build in seconds.
 TINY_SAMPLE_EVENTS = 30_000
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _workspace_outside_the_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests work in a temporary folder on the local warehouse, whatever `.env` says for real runs."""
+    workspace = str(tmp_path_factory.mktemp("workspace"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("{{ cookiecutter.module_name | upper }}_WORKSPACE", workspace)
+        patch.setenv("DBT_TARGET", "dev")
+        yield
 
 
 @pytest.fixture
@@ -54,3 +65,16 @@ def built(settings: Settings, _built: Path) -> Settings:
 def training_frame(_built: Path) -> pd.DataFrame:
     """The tiny sample's training set; copy it before changing it."""
     return load_training_set(Settings(workspace=_built))
+{%- if cookiecutter.tracking != "none" %}
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests record runs in their temporary workspace, never on the team's tracking server."""
+{%- if cookiecutter.tracking == "mlflow" %}
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+{%- else %}
+    for variable in ("WANDB_API_KEY", "WANDB_MODE"):
+        monkeypatch.delenv(variable, raising=False)
+{%- endif %}
+{%- endif %}

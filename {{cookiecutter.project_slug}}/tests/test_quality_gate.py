@@ -8,7 +8,7 @@ from {{ cookiecutter.module_name }}.settings import Settings
 
 
 def run_gate(frame: pd.DataFrame, settings: Settings) -> gate.QualityReport:
-    return gate.run(frame, quality.check(frame), settings)
+    return gate.run(frame, quality.check(frame, settings), settings)
 
 
 def test_a_clean_training_set_passes_and_leaves_a_report(

@@ -1,8 +1,9 @@
 {#- Portable time arithmetic over dbt's cross-database macros. Engines disagree on date_part names and on
     day-of-week numbering, but they agree on date differences. -#}
 
+{#- Whole seconds, an integer on every engine (Postgres derives it from date_part, a double). -#}
 {% macro seconds_between(start, end) %}
-    {{ return(dbt.datediff(start, end, 'second') | trim) }}
+    {{ return(dbt.cast(dbt.datediff(start, end, 'second') | trim, dbt.type_bigint()) | trim) }}
 {% endmacro %}
 
 {#- 0 to 23. -#}

@@ -45,9 +45,20 @@ def prepare_log(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) 
 
 
 def build_tables(settings: Settings) -> "TransformResult":
+{%- if cookiecutter.warehouse == "duckdb" %}
     from .transform import build
 
     return build(settings)
+{%- else %}
+    """dbt build; on prod, the log's new batches are loaded into the warehouse's raw table first."""
+    from .load_raw import load_new_batches
+    from .transform import build
+    from .warehouse import target
+
+    if target() != "dev":
+        load_new_batches(settings)
+    return build(settings)
+{%- endif %}
 
 
 def check_quality(settings: Settings) -> "QualityReport":
@@ -55,7 +66,7 @@ def check_quality(settings: Settings) -> "QualityReport":
     from .warehouse import load_training_set
 
     frame = load_training_set(settings)
-    return gate.run(frame, quality.check(frame), settings)
+    return gate.run(frame, quality.check(frame, settings), settings)
 
 
 def train_model(settings: Settings) -> "TrainedModel":
@@ -78,7 +89,8 @@ def evaluate_model(model: "TrainedModel", settings: Settings) -> "Evaluation":
 
 
 def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Settings) -> "Bundle":
-    from .package import package, with_metadata
+    from .package import package
+    from .promotion import with_metadata
     from .training_set import SPLIT
     from .warehouse import load_training_set
 

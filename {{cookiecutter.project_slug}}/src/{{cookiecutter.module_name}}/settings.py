@@ -9,10 +9,14 @@ split is defined once. Any field can be overridden with an environment variable 
 from datetime import date
 from pathlib import Path
 
+from dotenv import load_dotenv
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# dbt's profile and the warehouse clients read their settings from the environment: `.env` provides them too,
+# without overriding what the shell already set.
+load_dotenv(PROJECT_ROOT / ".env")
 
 
 class Settings(BaseSettings):
@@ -20,7 +24,6 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="{{ cookiecutter.module_name | upper }}_",
-        env_file=".env",
         extra="ignore",
         frozen=True,
     )

@@ -43,7 +43,7 @@ def test_each_corruption_fails_the_gate_naming_the_check(
     rows: int,
 ) -> None:
     frame = corrupt(training_frame.copy())
-    failures = quality.check(frame)
+    failures = quality.check(frame, settings)
 
     with pytest.raises(gate.QualityGateError, match="training did not run") as failure:
         gate.run(frame, failures, settings)
@@ -54,3 +54,4 @@ def test_each_corruption_fails_the_gate_naming_the_check(
     if rows:
         assert matching[0].rows == rows
     assert '"passed": false' in (settings.artifacts_dir / "quality" / "report.json").read_text()
+    assert (settings.artifacts_dir / "quality" / "failure_cases.csv").exists()

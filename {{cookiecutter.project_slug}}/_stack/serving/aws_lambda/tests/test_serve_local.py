@@ -8,19 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.serve_local import make_server
-from {{ cookiecutter.module_name }}.serving.handler import MAX_BODY_BYTES
-from {{ cookiecutter.module_name }}.training_set import FEATURES
 
-SCORER = Scorer(
-    features=FEATURES,
-    center=tuple(0.0 for _ in FEATURES),
-    scale=tuple(1.0 for _ in FEATURES),
-    coefficients=tuple(0.1 for _ in FEATURES),
-    intercept=-1.0,
-    version="local-test",
-)
+from .api_cases import SCORER, SESSION, body, status_of_an_oversized_post
 
 
 @pytest.fixture
@@ -43,16 +33,14 @@ def call(url: str, body: bytes | None = None) -> tuple[int, dict[str, object]]:
 
 
 def test_predict_and_health_over_http(base_url: str) -> None:
-    session = dict.fromkeys(FEATURES, 1)
-
-    status, body = call(f"{base_url}/predict", json.dumps({"sessions": [session]}).encode())
+    status, answer = call(f"{base_url}/predict", body({"sessions": [SESSION]}))
 
     assert status == 200
-    assert body["model_version"] == "local-test"
-    assert call(f"{base_url}/health") == (200, {"status": "ok", "model_version": "local-test"})
+    assert answer["model_version"] == "test-model"
+    assert call(f"{base_url}/health") == (200, {"status": "ok", "model_version": "test-model"})
 
 
 def test_bad_and_oversized_requests_get_4xx_over_http(base_url: str) -> None:
     assert call(f"{base_url}/predict", b"{oops")[0] == 400
-    assert call(f"{base_url}/predict", b"x" * (MAX_BODY_BYTES + 1))[0] == 413
+    assert status_of_an_oversized_post(f"{base_url}/predict") == 413
     assert call(f"{base_url}/nowhere")[0] == 404

@@ -10,6 +10,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from .gate import Failure
+from .settings import Settings
 from .training_set import AMOUNTS, COUNTS, FLAGS, KEY, LABEL, SIGNED, SPLIT, SPLITS
 
 # A label rate outside these bounds in any split means the log or a join broke, not that customers changed.
@@ -50,12 +51,19 @@ SCHEMA = pa.DataFrameSchema(
 )
 
 
-def check(frame: pd.DataFrame) -> list[Failure]:
-    """Every failed check, with how many rows fail it (0 for checks on the whole frame)."""
+def check(frame: pd.DataFrame, settings: Settings) -> list[Failure]:
+    """Every failed check, with how many rows fail it (0 for checks on the whole frame).
+
+    pandera's failure cases (each failing value with its row) go to ``artifacts/quality/failure_cases.csv``.
+    """
+    path = settings.artifacts_dir / "quality" / "failure_cases.csv"
+    path.unlink(missing_ok=True)  # a passing run must not leave the last failure's cases behind
     try:
         SCHEMA.validate(frame, lazy=True)
     except SchemaErrors as errors:
         cases = errors.failure_cases
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cases.to_csv(path, index=False)
         failures = []
         for (column, check_name), group in cases.groupby(["column", "check"], dropna=False, sort=True):
             rows = int(group["index"].notna().sum())

@@ -7,7 +7,6 @@ model's predictions; only then do the bundle and ``artifacts/model/model.json`` 
 run leaves the previous model untouched.
 """
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -16,16 +15,17 @@ import tempfile
 import zipfile
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .promotion import PackagingError, accept, accepted_model, check_predictions
 from .settings import Settings
 
-PACKAGE = __name__.rpartition(".")[0]
 SOURCE_DIR = Path(__file__).resolve().parent
-# What the bundle needs from this package: the scorer, the handler, and the package markers above them.
-RUNTIME_FILES = ("__init__.py", "scoring.py", "serving/__init__.py", "serving/handler.py")
+# The folder's name, not __name__'s prefix: under `python -m` (make package) __name__ is "__main__".
+PACKAGE = SOURCE_DIR.name
+# What the bundle needs from this package: the handler, the contract and scorer, and the package markers.
+RUNTIME_FILES = ("__init__.py", "contract.py", "scoring.py", "serving/__init__.py", "serving/handler.py")
 BUNDLE_NAME = "lambda"
 # Sessions' features, as pandas' ``to_dict(orient="records")`` gives them.
 Examples = Sequence[Mapping[Hashable, Any]]
@@ -46,22 +46,6 @@ class Bundle:
         return self.archive.stat().st_size
 
 
-class PackagingError(RuntimeError):
-    """The bundle did not reproduce the trained model; nothing was replaced."""
-
-
-def with_metadata(exported: dict[str, Any], metrics: dict[str, float]) -> dict[str, Any]:
-    """Stamp an exported model with a version derived from its content and the holdout metrics it earned."""
-    digest = hashlib.sha256(json.dumps(exported, sort_keys=True).encode()).hexdigest()[:12]
-    now = datetime.now(UTC)
-    return {
-        **exported,
-        "version": f"{now:%Y%m%dT%H%M%SZ}-{digest}",
-        "trained_at": now.isoformat(),
-        "metrics": metrics,
-    }
-
-
 def package(
     exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings
 ) -> Bundle:
@@ -71,7 +55,7 @@ def package(
         staged = build_bundle(exported, Path(scratch))
         check_bundle(staged.directory, examples, expected)
         bundle = _publish(staged, settings.dist_dir)
-    _write_atomically(settings.artifacts_dir / "model" / "model.json", json.dumps(exported, indent=2) + "\n")
+    accept(exported, settings)
     return bundle
 
 
@@ -122,9 +106,7 @@ def check_bundle(directory: Path, examples: Examples, expected: list[float]) -> 
     if response["statusCode"] != 200:
         raise PackagingError(f"the bundle answered {response['statusCode']}: {response['body']}")
     answered = [p["purchase_probability"] for p in json.loads(response["body"])["predictions"]]
-    worst = max((abs(a - b) for a, b in zip(answered, expected, strict=True)), default=0.0)
-    if worst > 1e-9:
-        raise PackagingError(f"the bundle's predictions differ from the trained model's by up to {worst:.2e}")
+    check_predictions(answered, expected, "the bundle")
 
 
 def _publish(staged: Bundle, dist_dir: Path) -> Bundle:
@@ -139,20 +121,10 @@ def _publish(staged: Bundle, dist_dir: Path) -> Bundle:
     return final
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
-
-
 def main() -> None:
     """``make package``: rebuild the bundle from the accepted model, without retraining."""
     settings = Settings()
-    model_path = settings.artifacts_dir / "model" / "model.json"
-    if not model_path.exists():
-        sys.exit(f"no accepted model at {model_path}: run `make run` first")
-    exported = json.loads(model_path.read_text())
+    exported = accepted_model(settings)
     settings.dist_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=settings.dist_dir, prefix=".build-") as scratch:
         bundle = _publish(build_bundle(exported, Path(scratch)), settings.dist_dir)

@@ -11,8 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from .contract import Model, RequestError, check_size
 from .scoring import Scorer
-from .serving.handler import MAX_BODY_BYTES, handle, json_response
+from .serving.handler import handle, json_response
 from .settings import Settings
 
 
@@ -31,18 +32,16 @@ def to_event(method: str, path: str, headers: dict[str, str], body: bytes) -> di
     }
 
 
-def make_server(scorer: Scorer, host: str, port: int) -> ThreadingHTTPServer:
+def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY_BYTES:
-                # Refuse before reading a body that would be refused anyway.
-                response = json_response(
-                    413, {"error": f"the request body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,}"}
-                )
-            else:
+            try:
+                check_size(length)  # refuse before reading a body that would be refused anyway
                 event = to_event(self.command, self.path, dict(self.headers), self.rfile.read(length))
                 response = handle(event, scorer)
+            except RequestError as problem:
+                response = json_response(problem.status, problem.payload)
             payload = response["body"].encode()
             self.send_response(response["statusCode"])
             for name, value in response["headers"].items():

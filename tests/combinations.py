@@ -1,0 +1,75 @@
+"""Which combinations of answers the tests bake: generated from cookiecutter.json, never listed by hand.
+
+Baking every combination of every prompt would mean hundreds of thousands of projects. A covering array
+bakes each value of every prompt at least once and every pair of values of two different prompts together at
+least once: most interaction bugs involve two options, and the number of combinations grows with the
+product of the two largest choice lists, not with the product of all of them.
+"""
+
+import itertools
+import json
+from collections.abc import Iterable
+
+from .conftest import TEMPLATE
+
+Combination = dict[str, str]
+# Values of ``strength`` different prompts: ((prompt, value), (prompt, value), ...).
+Tuple = tuple[tuple[str, str], ...]
+
+# The stack prompts are text with a derived default; the hook lists the values each one accepts.
+STACK = {
+    "orchestrator": ["metaflow", "prefect", "none"],
+    "warehouse": ["duckdb", "postgres", "snowflake", "bigquery"],
+    "data_quality": ["pandera", "great_expectations", "dbt_only"],
+    "tracking": ["none", "mlflow", "wandb"],
+    "model": ["sklearn", "lightgbm", "pytorch"],
+    "serving": ["aws_lambda", "sagemaker_serverless", "gcp_cloud_run", "modal", "none"],
+    "ci": ["github", "gitlab", "none"],
+}
+
+
+def prompts() -> dict[str, list[str]]:
+    """Every prompt with a fixed set of values: the choice lists of cookiecutter.json, then the stack."""
+    context = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    public = {name: values for name, values in context.items() if not name.startswith("_")}
+    return {name: values for name, values in public.items() if isinstance(values, list)} | STACK
+
+
+def covering(factors: dict[str, list[str]], strength: int = 2) -> list[Combination]:
+    """A small set of combinations covering every ``strength``-tuple of values (1: each value, 2: pairs).
+
+    Greedy and deterministic: each new combination starts from the first uncovered tuple and fills the other
+    prompts with the value that covers the most still-uncovered tuples (ties go to the earlier value).
+    """
+    names = list(factors)
+    uncovered = {
+        tuple(zip(group, values, strict=True))
+        for group in itertools.combinations(names, strength)
+        for values in itertools.product(*(factors[name] for name in group))
+    }
+    combinations: list[Combination] = []
+    while uncovered:
+        combination: Combination = dict(min(uncovered))
+        for name in names:
+            if name not in combination:
+                combination[name] = max(
+                    factors[name],
+                    key=lambda value: (
+                        len(uncovered & _tuples(combination | {name: value}, names, strength)),
+                        -factors[name].index(value),
+                    ),
+                )
+        combinations.append({name: combination[name] for name in names})
+        uncovered -= _tuples(combination, names, strength)
+    return combinations
+
+
+def _tuples(combination: Combination, names: Iterable[str], strength: int) -> set[Tuple]:
+    present = [name for name in names if name in combination]
+    groups = itertools.combinations(present, strength)
+    return {tuple((name, combination[name]) for name in group) for group in groups}
+
+
+def label(combination: Combination) -> str:
+    """A test id naming the combination: its values, in prompt order."""
+    return "-".join(combination.values())

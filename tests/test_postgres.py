@@ -1,0 +1,240 @@
+"""The production warehouses as far as this machine can take them: Postgres for real, the others to SQL.
+
+Postgres: a throwaway server from the Debian package `postgresql` (which .ci/run installs; nothing here
+installs anything) receives a baked project's sample log through `make load-raw`; the project builds its prod
+target there, and the training set must be the one the dev target builds on DuckDB from the same log.
+Snowflake and BigQuery have no server here: their adapter group must install, and the prod target must parse
+and compile with dummy credentials into SQL their dialects accept.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .conftest import bake, run
+
+pytestmark = pytest.mark.slow
+# The Postgres tests share one server and one project: keep them on one pytest-xdist worker.
+on_the_server = pytest.mark.xdist_group("postgres-server")
+
+SAMPLE_EVENTS = 30_000
+DBT_VARS = json.dumps(
+    {"train_cutoff": "2025-02-17", "validation_cutoff": "2025-02-24", "log_path": "data/log/events"}
+)
+# Run inside a baked project: its training set as the pipeline reads it, as a row count and a hash that do not
+# depend on an engine's integer widths or on float digits past the ninth decimal.
+FINGERPRINT = """
+import hashlib, json
+import pandas as pd
+from purchase_intent.warehouse import load_training_set
+
+frame = load_training_set().sort_values("session_id").reset_index(drop=True)
+for name in frame.columns:
+    if pd.api.types.is_float_dtype(frame[name]):
+        frame[name] = frame[name].round(9)
+    elif pd.api.types.is_integer_dtype(frame[name]):
+        frame[name] = frame[name].astype("int64")
+digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+print(json.dumps({"rows": len(frame), "columns": list(frame.columns), "sha256": digest}))
+"""
+
+
+@dataclass(frozen=True)
+class Postgres:
+    """A running server and the libpq variables that reach it (what a project's .env would hold)."""
+
+    env: dict[str, str]
+    binaries: Path
+    root: Path
+
+    def query(self, sql: str) -> str:
+        return run([str(self.binaries / "psql"), "-XtA", "-c", sql], cwd=self.root, env=self.env).strip()
+
+
+def server_binaries() -> Path:
+    """The newest PostgreSQL server the Debian packages installed."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda initdb: int(initdb.parts[-3]) if initdb.parts[-3].isdigit() else 0,
+    )
+    if not found:
+        pytest.fail(
+            "no PostgreSQL server in /usr/lib/postgresql/*/bin: install the Debian package "
+            "(apt-get install postgresql), as .ci/run does"
+        )
+    return found[-1].parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A throwaway cluster on a free localhost port, stopped and deleted whatever happens."""
+    binaries = server_binaries()
+    root = Path(tempfile.mkdtemp(prefix="rs-template-postgres-"))
+    # initdb and postgres refuse to run as root: as root, the cluster belongs to an unprivileged user.
+    as_owner = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    data, password_file = root / "data", root / "password"
+    pg_ctl = [*as_owner, str(binaries / "pg_ctl"), "--pgdata", str(data)]
+    try:
+        password = secrets.token_urlsafe(16)
+        password_file.write_text(password)
+        if as_owner:
+            for path in (root, password_file):
+                shutil.chown(path, "nobody")
+        run(
+            [
+                *as_owner,
+                str(binaries / "initdb"),
+                *("--pgdata", str(data), "--username", "warehouse", f"--pwfile={password_file}"),
+                *("--auth", "scram-sha-256", "--no-locale", "--encoding", "UTF8"),
+            ],
+            cwd=root,
+        )
+        port = str(free_port())
+        options = f"-h 127.0.0.1 -p {port} -k {root}"
+        run([*pg_ctl, "--log", str(root / "server.log"), "--options", options, "--wait", "start"], cwd=root)
+        env = {"PGHOST": "127.0.0.1", "PGPORT": port, "PGUSER": "warehouse", "PGPASSWORD": password}
+        yield Postgres(env | {"PGDATABASE": "postgres", "PGSSLMODE": "disable"}, binaries, root)
+    finally:
+        stop = [*pg_ctl, "--mode", "immediate", "--wait", "stop"]
+        subprocess.run(stop, cwd=root, capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres_project(cookies_session) -> tuple[Path, int]:
+    """A project baked for Postgres and set up, with a sample log; returns it and the log's event count."""
+    project = bake(cookies_session, warehouse="postgres")
+    run("make setup", cwd=project)
+    sample = run(f"make sample EVENTS={SAMPLE_EVENTS}", cwd=project)
+    appended = re.search(r"appended ([\d,]+) events", sample)
+    assert appended, sample
+    return project, int(appended[1].replace(",", ""))
+
+
+@pytest.fixture(scope="module")
+def loaded(postgres_project: tuple[Path, int], postgres: Postgres) -> str:
+    """The first `make load-raw` into the empty server; returns what it printed."""
+    project, _ = postgres_project
+    return run("make load-raw", cwd=project, env=postgres.env)
+
+
+def fingerprint(project: Path, env: dict[str, str]) -> dict[str, object]:
+    output = run([".venv/bin/python", "-c", FINGERPRINT], cwd=project, env=env)
+    printed = next(line for line in reversed(output.splitlines()) if line.startswith("{"))
+    result: dict[str, object] = json.loads(printed)
+    return result
+
+
+@on_the_server
+def test_load_raw_appends_each_log_batch_once(
+    postgres_project: tuple[Path, int], postgres: Postgres, loaded: str
+) -> None:
+    project, events = postgres_project
+    batches = len(list((project / "data" / "log" / "events").glob("ingest_date=*/*.parquet")))
+    raw = "select count(*) || ' ' || count(distinct batch_id) from raw.events"
+
+    assert f"loaded {batches} batches ({events:,} events) into raw.events; 0 were already there" in loaded
+    assert postgres.query(raw) == f"{events} {batches}"
+
+    again = run("make load-raw", cwd=project, env=postgres.env)
+
+    assert f"loaded 0 batches (0 events) into raw.events; {batches} were already there" in again
+    assert postgres.query(raw) == f"{events} {batches}"
+
+
+@on_the_server
+def test_prod_on_postgres_builds_the_training_set_dev_builds_on_duckdb(
+    postgres_project: tuple[Path, int], postgres: Postgres, loaded: str
+) -> None:
+    project, _ = postgres_project
+    prod = postgres.env | {"DBT_TARGET": "prod"}
+
+    built = run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env=prod)
+    run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env={"DBT_TARGET": "dev"})
+
+    assert "dbt build passed" in built
+    on_postgres = fingerprint(project, prod)
+    on_duckdb = fingerprint(project, {"DBT_TARGET": "dev"})
+    assert on_postgres == on_duckdb
+    assert isinstance(on_postgres["rows"], int) and on_postgres["rows"] > 1000
+    assert postgres.query("select count(*) from analytics.training_set") == str(on_postgres["rows"])
+
+
+def fake_service_account(project: Path, path: Path) -> None:
+    """A well-formed service-account key of no real account: dbt can open a client with it, never call."""
+    key = path.with_suffix(".pem")
+    run(["openssl", "genpkey", "-algorithm", "RSA", "-out", str(key)], cwd=project)
+    account = {
+        "type": "service_account",
+        "project_id": "example-project",
+        "private_key_id": "0",
+        "private_key": key.read_text(),
+        "client_email": "dbt@example-project.iam.gserviceaccount.com",
+        "client_id": "0",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    path.write_text(json.dumps(account))
+
+
+@pytest.mark.parametrize(
+    ("warehouse", "credentials", "raw_table"),
+    [
+        (
+            "snowflake",
+            {
+                "SNOWFLAKE_ACCOUNT": "example-account",
+                "SNOWFLAKE_USER": "dbt",
+                "SNOWFLAKE_PRIVATE_KEY_PATH": "/nonexistent/dbt.p8",
+                "SNOWFLAKE_ROLE": "transformer",
+                "SNOWFLAKE_WAREHOUSE": "transforming",
+                "SNOWFLAKE_DATABASE": "example_db",
+            },
+            "example_db.raw.events",
+        ),
+        ("bigquery", {"GOOGLE_CLOUD_PROJECT": "example-project"}, "`example-project`.`raw`.`events`"),
+    ],
+)
+def test_prod_parses_and_compiles_for_the_warehouse(
+    cookies, tmp_path: Path, warehouse: str, credentials: dict[str, str], raw_table: str
+) -> None:
+    project = bake(cookies, warehouse=warehouse)
+    run("make setup", cwd=project)
+    env = credentials | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if warehouse == "bigquery":
+        fake_service_account(project, tmp_path / "service-account.json")
+        env["GOOGLE_APPLICATION_CREDENTIALS"] = str(tmp_path / "service-account.json")
+    dbt = [".venv/bin/dbt", "--no-use-colors"]
+    project_args = ["--project-dir", "dbt", "--profiles-dir", "dbt", "--target", "prod", "--vars", DBT_VARS]
+
+    run([*dbt, "parse", *project_args], cwd=project, env=env)
+
+    manifest = json.loads((project / "dbt" / "target" / "manifest.json").read_text())
+    assert manifest["metadata"]["adapter_type"] == warehouse
+    # On a warehouse the log is the raw table `make load-raw` fills, not the Parquet files.
+    assert manifest["sources"]["source.purchase_intent.event_log.events"]["relation_name"] == raw_table
+
+    # Compiling renders every model and test with the adapter's own macros; no query is sent.
+    run([*dbt, "compile", "--no-populate-cache", *project_args], cwd=project, env=env)
+    compiled = project / "dbt" / "target" / "compiled"
+    assert len(list(compiled.rglob("*.sql"))) > 20
+    run(
+        [".venv/bin/sqlfluff", "parse", str(compiled), "--dialect", warehouse, "--templater", "raw"],
+        cwd=project,
+    )

@@ -1,0 +1,82 @@
+"""Run the pipeline from the command line, without an orchestrator.
+
+``python -m {{ cookiecutter.module_name }} <command>``, where the command is one of:
+
+    run [--sample-events N]   every stage in order, as `make run` does
+    transform                 rebuild the warehouse from the log (dbt build, with its tests)
+    check                     the quality gate on the warehouse's current training set
+
+Train, evaluate and package only run together, in ``run``: the model passes between them in memory, and only a
+model that passed the model gate is written out. A failed gate prints its report and exits 1.
+
+To scale up, run the same command on a bigger machine (a scheduled job on a larger VM, a CI runner, a cloud
+batch job); training uses at most the ``cpu`` and ``memory_mb`` in settings.py, capped by what it offers.
+"""
+
+import argparse
+import sys
+
+from pydantic import ValidationError
+
+from . import pipeline
+from .settings import Settings
+
+
+def run(settings: Settings, sample_events: int) -> None:
+    summary = pipeline.run(settings, sample_events)
+    metrics = summary.evaluation.metrics
+    print(
+        f"model {summary.bundle.version}: average precision {metrics['average_precision']:.3f} "
+        f"(baseline {metrics['baseline_average_precision']:.3f})"
+    )
+    print(f"metrics and plots: {settings.artifacts_dir / 'evaluation'}")
+    print(f"published: {summary.bundle.archive}")
+
+
+def transform(settings: Settings) -> None:
+    print(pipeline.build_tables(settings))
+
+
+def check(settings: Settings) -> None:
+    report = pipeline.check_quality(settings)
+    print(f"quality gate passed on {report.rows:,} rows (report: {report.path})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    run_parser = commands.add_parser("run", help="every stage in order, as `make run` does")
+    run_parser.add_argument(
+        "--sample-events",
+        type=int,
+        default=pipeline.DEFAULT_SAMPLE_EVENTS,
+        help="size of the sample log created when the log is empty",
+    )
+    commands.add_parser("transform", help="rebuild the warehouse from the log (dbt build)")
+    commands.add_parser("check", help="the quality gate on the warehouse's training set")
+    args = parser.parse_args(argv)
+    if args.command == "run" and args.sample_events < 1_000:
+        run_parser.error(f"--sample-events {args.sample_events} is too small: use at least 1000")
+
+    # Imported once the arguments are known to be sound, so `--help` and usage errors answer at once: the
+    # stages pull in dbt, scikit-learn and matplotlib.
+    from .evaluate import ModelGateError
+    from .gate import QualityGateError
+    from .transform import TransformError
+    from .warehouse import WarehouseError
+
+    try:
+        settings = Settings()
+        if args.command == "run":
+            run(settings, args.sample_events)
+        elif args.command == "transform":
+            transform(settings)
+        else:
+            check(settings)
+    except (ValidationError, TransformError, WarehouseError, QualityGateError, ModelGateError) as error:
+        # Failures that stop the run on purpose: the message says what failed and where the report is.
+        sys.exit(f"\n{error}")
+
+
+if __name__ == "__main__":
+    main()

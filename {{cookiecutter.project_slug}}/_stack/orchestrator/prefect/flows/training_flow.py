@@ -1,0 +1,99 @@
+"""The training pipeline as a Prefect flow: a thin adapter over the stages in ``pipeline.py``.
+
+Run locally:  python flows/training_flow.py [--sample-events N]
+Prefect starts a temporary local server for the run and stops it afterwards. Each stage is a task run in this
+process, in order; a failed gate fails its task and the flow, and the script exits 1 with the gate's report.
+Run history stays in ``.prefect/`` (SQLite): ``PREFECT_HOME=.prefect prefect server start`` shows past runs.
+
+Prefect has no per-step resource requests: a run gets the machine its worker runs on, so scaling up means a
+bigger machine, not a cluster. On that machine, in a checkout of this repository, with ``PREFECT_API_URL``
+pointing at a Prefect server:
+
+    prefect work-pool create training --type process    # docker, kubernetes and ecs pools also set cpu/memory
+    prefect deploy --no-prompt flows/training_flow.py:training --name training --pool training
+    prefect worker start --pool training
+    prefect deployment run training/training             # from anywhere that reaches the server
+
+The stages use at most the ``cpu`` and ``memory_mb`` in settings.py, capped by what the machine offers.
+Stage logic lives in the package, so changing orchestrator changes only this file.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+# Prefect reads its settings when imported, so they are set first; a value already in the environment wins.
+# Run history goes to the project, not the user's home.
+os.environ.setdefault("PREFECT_HOME", str(Path(__file__).resolve().parents[1] / ".prefect"))
+# No usage analytics, from the temporary server or from the client.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+# The server's first start creates its database: on a busy machine, longer than the default 20 s.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import ValidationError
+
+from {{ cookiecutter.module_name }} import pipeline
+from {{ cookiecutter.module_name }}.evaluate import ModelGateError
+from {{ cookiecutter.module_name }}.gate import QualityGateError
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.transform import TransformError
+from {{ cookiecutter.module_name }}.warehouse import WarehouseError
+
+# Never cached: a stage's arguments say nothing about what the log and the warehouse hold, so a cached
+# result could be stale. Never retried: a gate that failed fails again until the data or the code changes.
+stage = task(cache_policy=NO_CACHE)
+prepare_log = stage(pipeline.prepare_log)
+build_tables = stage(pipeline.build_tables)
+check_quality = stage(pipeline.check_quality)
+train_model = stage(pipeline.train_model)
+evaluate_model = stage(pipeline.evaluate_model)
+package_model = stage(pipeline.package_model)
+
+# Failures that stop the run on purpose: their messages say what failed and where the report is.
+STOPS = (TransformError, WarehouseError, QualityGateError, ModelGateError, ValidationError)
+
+
+@flow(name="training")
+def training(sample_events: int = pipeline.DEFAULT_SAMPLE_EVENTS) -> str:
+    """Log -> dbt build -> quality gate -> train -> evaluate (model gate) -> package; returns the bundle."""
+    settings = Settings()
+    prepare_log(settings, sample_events)
+    build_tables(settings)
+    check_quality(settings)
+    model = train_model(settings)
+    evaluation = evaluate_model(model, settings)
+    bundle = package_model(model, evaluation.metrics, settings)
+
+    metrics = evaluation.metrics
+    print(
+        f"model {bundle.version}: average precision {metrics['average_precision']:.3f} "
+        f"(baseline {metrics['baseline_average_precision']:.3f})"
+    )
+    print(f"metrics and plots: {settings.artifacts_dir / 'evaluation'}")
+    print(f"published: {bundle.archive}")
+    return str(bundle.archive)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sample-events",
+        type=int,
+        default=pipeline.DEFAULT_SAMPLE_EVENTS,
+        help="size of the sample log created when the log is empty",
+    )
+    args = parser.parse_args(argv)
+    if args.sample_events < 1_000:
+        parser.error(f"--sample-events {args.sample_events} is too small: use at least 1000")
+    try:
+        training(args.sample_events)
+    except STOPS as error:
+        sys.exit(f"\n{error}")
+
+
+if __name__ == "__main__":
+    main()

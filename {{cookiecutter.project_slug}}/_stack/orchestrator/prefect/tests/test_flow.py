@@ -1,0 +1,60 @@
+"""`make run` through Prefect: the flow wires the same stages end to end, and a failed gate fails the script.
+
+Each run starts Prefect's temporary server (tens of seconds), so these tests are slow.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.module_name }}.settings import PROJECT_ROOT
+
+TINY = 30_000
+FLOW = PROJECT_ROOT / "flows" / "training_flow.py"
+
+
+def run_flow(workspace: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the flow as `make run` does, with its data and Prefect's state in ``workspace``."""
+    environment = {
+        **os.environ,
+        "{{ cookiecutter.module_name | upper }}_WORKSPACE": str(workspace),
+        "PREFECT_HOME": str(workspace / ".prefect"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, str(FLOW), "--sample-events", str(TINY)],
+        cwd=workspace,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_the_prefect_flow_runs_end_to_end(tmp_path: Path) -> None:
+    result = run_flow(tmp_path)
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    published = [line.split("published: ")[1] for line in result.stdout.splitlines() if "published: " in line]
+    assert len(published) == 1 and Path(published[0].strip()).exists(), result.stdout[-3000:]
+    assert (tmp_path / "artifacts" / "evaluation" / "metrics.json").exists()
+    assert (tmp_path / "artifacts" / "model" / "model.json").exists()
+    assert (tmp_path / ".prefect" / "prefect.db").exists(), "run history should stay in PREFECT_HOME"
+
+
+@pytest.mark.slow
+def test_a_failed_gate_exits_1_with_its_message_and_publishes_nothing(tmp_path: Path) -> None:
+    result = run_flow(tmp_path, {{ cookiecutter.module_name | upper }}_MIN_LIFT="0.99")
+
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    # The script's own closing block, not only Prefect's log of the failed task.
+    closing = [line for line in result.stderr.splitlines() if line.startswith("model gate failed")]
+    assert len(closing) == 1, result.stderr[-3000:]
+    assert "published: " not in result.stdout
+    assert not (tmp_path / "artifacts" / "model" / "model.json").exists()

@@ -1,0 +1,1 @@
+"""The serving app: a Modal web function over the standard-library contract and scorer."""

@@ -1,0 +1,97 @@
+"""The scoring API as a Modal web function: a FastAPI app per container, the model loaded when it starts.
+
+Deploy the folder ``make package`` lays out (this file, the code it imports and the model), with a Modal
+account configured (``modal token new``):
+
+    modal deploy dist/modal/modal_app.py
+
+Least privilege: no secrets or volumes are attached; the container can reach neither the network nor other
+Modal resources (requests still arrive, through Modal); and the URL only answers requests that carry a proxy
+auth token of the workspace (``Modal-Key`` and ``Modal-Secret`` headers; tokens are made in its settings).
+Bodies go through the contract every serving target shares, so a bad request gets a 4xx JSON error naming the
+problem, never a 500.
+
+    POST /predict  {"sessions": [{"session_id": "s1", "n_pageviews": 3, ...}, ...]}
+      -> 200 {"model_version": "...", "predictions": [{"session_id": "s1", "purchase_probability": 0.42}]}
+    GET /health    -> 200 {"status": "ok", "model_version": "..."}
+"""
+
+from importlib.metadata import version
+from pathlib import Path
+
+import modal
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from {{ cookiecutter.module_name }}.contract import (
+    Model,
+    Payload,
+    RequestError,
+    check_route,
+    health,
+    read_body,
+    respond,
+)
+from {{ cookiecutter.module_name }}.scoring import Scorer
+
+PACKAGE = "{{ cookiecutter.module_name }}"
+HERE = Path(__file__).resolve().parent
+# Beside this file in the deployable folder, and so in the container too.
+MODEL_PATH = HERE / "model.json"
+
+# Only what serving needs: the web framework, pinned to the version the tests ran against, the package's
+# standard-library code and the model. Nothing of the training stack.
+image = (
+    modal.Image.debian_slim(python_version="3.13")
+    .pip_install(f"fastapi=={version('fastapi')}")
+    .add_local_dir(HERE / PACKAGE, f"/root/{PACKAGE}")
+    .add_local_file(MODEL_PATH, "/root/model.json")
+)
+app = modal.App({{ cookiecutter.project_slug | quoted }}, image=image)
+
+
+@app.function(
+    cpu=0.25,
+    memory=256,
+    timeout=10,
+    max_containers=10,  # also caps the bill
+    scaledown_window=300,
+    block_network=True,
+    restrict_modal_access=True,
+)
+@modal.concurrent(max_inputs=80)
+@modal.asgi_app(requires_proxy_auth=True)
+def web() -> FastAPI:
+    """Run once per container: the model loaded here serves every request the container gets."""
+    return create_app(Scorer.load(MODEL_PATH))
+
+
+def create_app(model: Model) -> FastAPI:
+    # No interactive docs or OpenAPI schema: the contract is documented above, and a smaller surface is safer.
+    api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    @api.post("/predict")
+    async def predict(request: Request) -> JSONResponse:
+        try:
+            body = await read_body(request.stream(), request.headers.get("content-length"))
+        except RequestError as problem:
+            return JSONResponse(problem.payload, status_code=problem.status)
+        status, payload = respond(body, model)
+        return JSONResponse(payload, status_code=status)
+
+    @api.get("/health")
+    async def health_check() -> Payload:
+        return health(model)
+
+    @api.exception_handler(HTTPException)
+    async def routing_error(request: Request, error: HTTPException) -> JSONResponse:
+        """Unknown routes and wrong methods, answered with the contract's words and JSON shape."""
+        try:
+            check_route(request.method, request.url.path)
+        except RequestError as problem:
+            return JSONResponse(problem.payload, status_code=problem.status, headers=error.headers)
+        detail = {"error": str(error.detail)}
+        return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
+
+    return api

@@ -1,0 +1,1 @@
+"""The serving runtime: standard library only, so the deployment bundle is small and starts fast."""

@@ -273,3 +273,15 @@ def test_config_file_and_replay_reproduce_the_same_answers(tmp_path: Path) -> No
     for name in files_of(first):
         if name != "LICENSE":  # carries the year, which could change between the two bakes
             assert (first / name).read_bytes() == (replayed / name).read_bytes(), name
+
+
+def test_no_template_file_is_hidden_from_git() -> None:
+    """The generated project's .gitignore also applies inside the template: it must not hide template files."""
+    if not (TEMPLATE / ".git").exists():
+        pytest.skip("the template is not a git checkout here")
+    listed = run(
+        ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--", "{{cookiecutter.project_slug}}"],
+        cwd=TEMPLATE,
+    )
+    hidden = [path for path in listed.splitlines() if "__pycache__" not in path and "_cache/" not in path]
+    assert hidden == []

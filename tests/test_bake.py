@@ -56,6 +56,7 @@ DEFAULT_FILES = {
     "src/purchase_intent/gate.py",
     "src/purchase_intent/package.py",
     "src/purchase_intent/pipeline.py",
+    "src/purchase_intent/production.py",
     "src/purchase_intent/promotion.py",
     "src/purchase_intent/quality.py",
     "src/purchase_intent/resources.py",

@@ -51,11 +51,13 @@ def build_tables(settings: Settings) -> "TransformResult":
     return build(settings)
 {%- else %}
     """dbt build; on prod, the log's new batches are loaded into the warehouse's raw table first."""
-    from .load_raw import load_new_batches
     from .transform import build
     from .warehouse import target
 
     if target() != "dev":
+        # Only here: the production client is slow to import, and dev never needs it.
+        from .load_raw import load_new_batches
+
         load_new_batches(settings)
     return build(settings)
 {%- endif %}

@@ -22,8 +22,9 @@ from {{ cookiecutter.module_name }}.load_raw import (
     pending,
     raw_table,
 )
+from {{ cookiecutter.module_name }}.production import connect
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError, connect, load_training_set
+from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
 
 
 class FakeJob:

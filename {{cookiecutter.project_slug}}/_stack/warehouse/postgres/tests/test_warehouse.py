@@ -20,13 +20,9 @@ from {{ cookiecutter.module_name }}.load_raw import (
     pending,
     write_csv,
 )
+from {{ cookiecutter.module_name }}.production import REQUIRED_VARIABLES, connect
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import (
-    REQUIRED_VARIABLES,
-    WarehouseError,
-    connect,
-    load_training_set,
-)
+from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
 
 
 @pytest.fixture

@@ -23,13 +23,9 @@ from {{ cookiecutter.module_name }}.load_raw import (
     pending,
     put_statement,
 )
+from {{ cookiecutter.module_name }}.production import REQUIRED_VARIABLES, connection_parameters
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import (
-    REQUIRED_VARIABLES,
-    WarehouseError,
-    connection_parameters,
-    load_training_set,
-)
+from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
 
 PUT = re.compile(r"put 'file://(?P<path>.+)' @raw\.log_batches/(?P<batch>[^/]+)/ ")
 COPY = re.compile(r"copy into raw\.events from @raw\.log_batches/(?P<batch>[^/]+)/ ")

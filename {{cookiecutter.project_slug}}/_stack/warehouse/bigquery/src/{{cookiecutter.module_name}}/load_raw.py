@@ -24,8 +24,9 @@ from google.api_core.exceptions import GoogleAPIError
 from google.cloud import bigquery
 
 from .event_log import LOG_SCHEMA, log_files
+from .production import connect, location, raw_dataset
 from .settings import Settings
-from .warehouse import WarehouseError, connect, location, raw_dataset
+from .warehouse import WarehouseError
 
 # The log's Arrow types in BigQuery. The log keeps naive UTC times, which Parquet loads as DATETIME; staging
 # casts them to TIMESTAMP.

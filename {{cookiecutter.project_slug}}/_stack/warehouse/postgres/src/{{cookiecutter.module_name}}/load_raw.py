@@ -22,8 +22,9 @@ from psycopg2 import sql
 from psycopg2.extensions import connection
 
 from .event_log import LOG_SCHEMA, log_files
+from .production import connect, raw_schema
 from .settings import Settings
-from .warehouse import WarehouseError, connect, raw_schema
+from .warehouse import WarehouseError
 
 # The log's Arrow types in Postgres. Times stay naive UTC, as in the log files.
 COLUMN_TYPES = {pa.string(): "text", pa.timestamp("us"): "timestamp", pa.float64(): "double precision"}

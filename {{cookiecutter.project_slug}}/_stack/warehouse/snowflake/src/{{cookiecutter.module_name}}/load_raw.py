@@ -24,8 +24,9 @@ import pyarrow as pa
 from snowflake.connector.errors import DatabaseError
 
 from .event_log import LOG_SCHEMA, log_files
+from .production import connect, raw_schema
 from .settings import Settings
-from .warehouse import WarehouseError, connect, raw_schema
+from .warehouse import WarehouseError
 
 # The log's Arrow types in Snowflake. Times stay naive UTC, as in the log files.
 COLUMN_TYPES = {pa.string(): "varchar", pa.timestamp("us"): "timestamp_ntz", pa.float64(): "float"}

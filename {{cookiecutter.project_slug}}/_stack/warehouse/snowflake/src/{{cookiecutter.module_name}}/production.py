@@ -1,7 +1,4 @@
-"""Reading what the transform stage built: the local DuckDB file on dev, Snowflake on prod.
-
-Kept apart from ``transform.py`` so that stages which only read (the gate, training, evaluation) do not import
-dbt: each orchestrator step starts a fresh process, and importing less makes every step start faster.
+"""The production warehouse on Snowflake: the connection, the schemas dbt builds into, the training set.
 
 Snowflake is reached with the variables dbt's prod profile reads (``SNOWFLAKE_ACCOUNT``, ``SNOWFLAKE_USER``,
 ``SNOWFLAKE_PRIVATE_KEY_PATH``, ``SNOWFLAKE_ROLE``, ``SNOWFLAKE_WAREHOUSE``, ``SNOWFLAKE_DATABASE``), so a
@@ -16,13 +13,12 @@ import re
 from contextlib import closing
 from typing import Any
 
-import duckdb
 import pandas as pd
 import snowflake.connector
 from snowflake.connector import SnowflakeConnection
 from snowflake.connector.errors import DatabaseError, ProgrammingError
 
-from .settings import Settings
+from .warehouse import WarehouseError
 
 # What a connection cannot do without; a key without a passphrase leaves SNOWFLAKE_PRIVATE_KEY_PASSPHRASE out.
 REQUIRED_VARIABLES = (
@@ -37,15 +33,6 @@ REQUIRED_VARIABLES = (
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 # Snowflake's "object does not exist or not authorized".
 OBJECT_NOT_FOUND = 2003
-
-
-class WarehouseError(RuntimeError):
-    """The warehouse, or a table the pipeline reads, is not there yet."""
-
-
-def target() -> str:
-    """The dbt target the pipeline builds and reads: ``DBT_TARGET``, else dev (the local DuckDB file)."""
-    return os.environ.get("DBT_TARGET") or "dev"
 
 
 def schema() -> str:
@@ -95,33 +82,8 @@ def connect() -> SnowflakeConnection:
         raise WarehouseError(f"cannot connect to Snowflake: {' '.join(str(error).split())}") from error
 
 
-def load_training_set(settings: Settings | None = None) -> pd.DataFrame:
-    """The training set as the last successful build left it, one row per session, in a stable order.
-
-    It comes from the target dbt built (``DBT_TARGET``): the local DuckDB file on dev, Snowflake otherwise.
-    """
-    settings = settings or Settings()
-    if target() == "dev":
-        return _from_duckdb(settings)
-    return _from_snowflake()
-
-
-def _from_duckdb(settings: Settings) -> pd.DataFrame:
-    path = settings.warehouse_path
-    if not path.exists():
-        raise WarehouseError(f"there is no warehouse at {path}: run the transform stage first")
-    # Read-only, so a reader can never change what the build produced.
-    with duckdb.connect(str(path), read_only=True) as database:
-        try:
-            frame: pd.DataFrame = database.sql("select * from training_set order by session_id").df()
-        except duckdb.CatalogException as error:
-            raise WarehouseError(
-                f"the warehouse at {path} has no training_set table: run the transform stage first"
-            ) from error
-    return frame
-
-
-def _from_snowflake() -> pd.DataFrame:
+def load_training_set() -> pd.DataFrame:
+    """The training set as the last prod build left it, one row per session, in a stable order."""
     table = f"{schema()}.training_set"
     with closing(connect()) as database, closing(database.cursor()) as cursor:
         try:

@@ -1,7 +1,4 @@
-"""Reading what the transform stage built: the local DuckDB file on dev, BigQuery on prod.
-
-Kept apart from ``transform.py`` so that stages which only read (the gate, training, evaluation) do not import
-dbt: each orchestrator step starts a fresh process, and importing less makes every step start faster.
+"""The production warehouse on BigQuery: the client, the datasets dbt builds into, the training set.
 
 BigQuery is reached with the variables dbt's prod profile reads (``GOOGLE_CLOUD_PROJECT``,
 ``BIGQUERY_LOCATION``) and Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS``, a gcloud login
@@ -15,25 +12,15 @@ import os
 import re
 from contextlib import closing
 
-import duckdb
 import pandas as pd
 from google.api_core.exceptions import GoogleAPIError, NotFound
 from google.auth.exceptions import DefaultCredentialsError
 from google.cloud import bigquery
 
-from .settings import Settings
+from .warehouse import WarehouseError
 
 # Dataset names are written into SQL; BigQuery allows letters, digits and underscores.
 DATASET = re.compile(r"[A-Za-z0-9_]{1,1024}")
-
-
-class WarehouseError(RuntimeError):
-    """The warehouse, or a table the pipeline reads, is not there yet."""
-
-
-def target() -> str:
-    """The dbt target the pipeline builds and reads: ``DBT_TARGET``, else dev (the local DuckDB file)."""
-    return os.environ.get("DBT_TARGET") or "dev"
 
 
 def dataset() -> str:
@@ -74,33 +61,8 @@ def connect() -> bigquery.Client:
         ) from error
 
 
-def load_training_set(settings: Settings | None = None) -> pd.DataFrame:
-    """The training set as the last successful build left it, one row per session, in a stable order.
-
-    It comes from the target dbt built (``DBT_TARGET``): the local DuckDB file on dev, BigQuery otherwise.
-    """
-    settings = settings or Settings()
-    if target() == "dev":
-        return _from_duckdb(settings)
-    return _from_bigquery()
-
-
-def _from_duckdb(settings: Settings) -> pd.DataFrame:
-    path = settings.warehouse_path
-    if not path.exists():
-        raise WarehouseError(f"there is no warehouse at {path}: run the transform stage first")
-    # Read-only, so a reader can never change what the build produced.
-    with duckdb.connect(str(path), read_only=True) as database:
-        try:
-            frame: pd.DataFrame = database.sql("select * from training_set order by session_id").df()
-        except duckdb.CatalogException as error:
-            raise WarehouseError(
-                f"the warehouse at {path} has no training_set table: run the transform stage first"
-            ) from error
-    return frame
-
-
-def _from_bigquery() -> pd.DataFrame:
+def load_training_set() -> pd.DataFrame:
+    """The training set as the last prod build left it, one row per session, in a stable order."""
     with closing(connect()) as client:
         table = f"{client.project}.{dataset()}.training_set"
         try:

@@ -6,6 +6,7 @@ least once: most interaction bugs involve two options, and the number of combina
 product of the two largest choice lists, not with the product of all of them.
 """
 
+import ast
 import itertools
 import json
 from collections.abc import Iterable
@@ -16,16 +17,26 @@ Combination = dict[str, str]
 # Values of ``strength`` different prompts: ((prompt, value), (prompt, value), ...).
 Tuple = tuple[tuple[str, str], ...]
 
-# The stack prompts are text with a derived default; the hook lists the values each one accepts.
-STACK = {
-    "orchestrator": ["metaflow", "prefect", "none"],
-    "warehouse": ["duckdb", "postgres", "snowflake", "bigquery"],
-    "data_quality": ["pandera", "great_expectations", "dbt_only"],
-    "tracking": ["none", "mlflow", "wandb"],
-    "model": ["sklearn", "lightgbm", "pytorch"],
-    "serving": ["aws_lambda", "sagemaker_serverless", "gcp_cloud_run", "modal", "none"],
-    "ci": ["github", "gitlab", "none"],
-}
+
+def stack_choices() -> dict[str, list[str]]:
+    """The values each stack prompt accepts, read from the pre-generation hook that enforces them.
+
+    The stack prompts are text with a derived default, so the hook's ``CHOICES`` is where their values live:
+    adding a value there (and its files under ``_stack/``) is all the covering matrix needs to bake it.
+    """
+    source = (TEMPLATE / "hooks" / "pre_gen_project.py").read_text()
+    [choices] = [
+        node.value
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CHOICES" for t in node.targets)
+    ]
+    values: dict[str, tuple[str, ...]] = ast.literal_eval(choices)
+    return {name: list(options) for name, options in values.items() if name in STACK_PROMPTS}
+
+
+# Prompts whose answer picks files and code, not just text: the runtime tier covers these.
+STACK_PROMPTS = ("orchestrator", "warehouse", "data_quality", "tracking", "model", "serving", "ci")
+STACK = stack_choices()
 
 
 def prompts() -> dict[str, list[str]]:

@@ -45,14 +45,14 @@ def bake(cookies, **answers: str) -> Path:  # type: ignore[no-untyped-def]
     return Path(result.project_path)
 
 
-def run(
+def attempt(
     command: list[str] | str, cwd: Path, env: Mapping[str, str] | None = None, timeout: int = 1800
-) -> str:
-    """Run a command as a user would (a shell string or an argument list); fail the test with its output."""
+) -> subprocess.CompletedProcess[str]:
+    """Run a command as a user would (a shell string or an argument list) and return what happened."""
     environment = {**os.environ, "CI": "true", **(env or {})}
     # The template's own virtualenv must not leak into a baked project's tools.
     environment.pop("VIRTUAL_ENV", None)
-    result = subprocess.run(
+    return subprocess.run(
         command,
         cwd=cwd,
         env=environment,
@@ -62,6 +62,13 @@ def run(
         timeout=timeout,
         check=False,
     )
+
+
+def run(
+    command: list[str] | str, cwd: Path, env: Mapping[str, str] | None = None, timeout: int = 1800
+) -> str:
+    """Run a command that must succeed; fail the test with its output otherwise."""
+    result = attempt(command, cwd, env, timeout)
     output = result.stdout + result.stderr
     if result.returncode != 0:
         pytest.fail(f"`{command}` failed with exit code {result.returncode} in {cwd}:\n{output[-6000:]}")

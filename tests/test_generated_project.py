@@ -18,7 +18,8 @@ from .conftest import bake, run
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("default-project")]
 
 
-@pytest.fixture(scope="module")
+# Session-scoped: pytest-xdist may run other files' tests in between, which ends module-scoped fixtures.
+@pytest.fixture(scope="session")
 def project(cookies_session) -> Path:
     baked = bake(cookies_session)
     run("git init -q && git add -A", cwd=baked)
@@ -34,6 +35,16 @@ def test_setup_creates_the_environment_the_lock_file_and_the_git_hook(project: P
 
 def test_lint_passes_on_a_fresh_bake(project: Path) -> None:
     run("make lint", cwd=project)
+
+
+def test_pre_commit_passes_on_a_fresh_bake_having_checked_files(project: Path) -> None:
+    output = run([".venv/bin/pre-commit", "run", "--all-files"], cwd=project)
+
+    results = {line.split(".")[0]: line.rsplit(".", 1)[-1] for line in output.splitlines() if "...." in line}
+    # "(no files to check)Skipped" would mean pre-commit saw nothing, the failure this guards against.
+    for hook in ("ruff check", "ruff format", "mypy", "sqlfluff", "YAML parses", "TOML parses", "no private"):
+        [result] = [result for name, result in results.items() if name.startswith(hook)]
+        assert result == "Passed", f"{hook}: {result}\n{output}"
 
 
 def test_the_projects_own_tests_pass(project: Path) -> None:

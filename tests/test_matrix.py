@@ -53,7 +53,7 @@ def expected_files(combination: Combination, module: str = "purchase_intent") ->
     return files
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def baked(cookies_session) -> dict[str, Path]:
     """Each combination baked once per test process, on first use."""
     return {}

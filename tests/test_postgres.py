@@ -82,7 +82,9 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
+# Session-scoped, as are the two below: pytest-xdist may run other files' tests in between, which ends
+# module-scoped fixtures and would start a second server and set up a second project.
+@pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     """A throwaway cluster on a free localhost port, stopped and deleted whatever happens."""
     binaries = server_binaries()
@@ -117,7 +119,7 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postgres_project(cookies_session) -> tuple[Path, int]:
     """A project baked for Postgres and set up, with a sample log; returns it and the log's event count."""
     project = bake(cookies_session, warehouse="postgres")
@@ -128,7 +130,7 @@ def postgres_project(cookies_session) -> tuple[Path, int]:
     return project, int(appended[1].replace(",", ""))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def loaded(postgres_project: tuple[Path, int], postgres: Postgres) -> str:
     """The first `make load-raw` into the empty server; returns what it printed."""
     project, _ = postgres_project

@@ -9,6 +9,7 @@ product of the two largest choice lists, not with the product of all of them.
 import ast
 import itertools
 import json
+import math
 from collections.abc import Iterable
 
 from .conftest import TEMPLATE
@@ -84,3 +85,24 @@ def _tuples(combination: Combination, names: Iterable[str], strength: int) -> se
 def label(combination: Combination) -> str:
     """A test id naming the combination: its values, in prompt order."""
     return "-".join(combination.values())
+
+
+def growth() -> str:
+    """How the covering matrix grows as options are added, beside the full product.
+
+    `python -m tests.combinations` prints it as the Markdown table in the README.
+    """
+    factors = prompts()
+    rows = [("as released", factors)]
+    rows.append(("+1 serving value", factors | {"serving": [*factors["serving"], "new"]}))
+    rows.append(("+1 prompt of 3 values", factors | {"new_prompt": ["a", "b", "c"]}))
+    rows.append(("+1 prompt of 6 values", factors | {"new_prompt": [str(n) for n in range(6)]}))
+    lines = ["| options | prompts | pairwise bakes | full product |", "|---|---:|---:|---:|"]
+    for name, grown in rows:
+        product = math.prod(len(values) for values in grown.values())
+        lines.append(f"| {name} | {len(grown)} | {len(covering(grown))} | {product:,} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(growth())

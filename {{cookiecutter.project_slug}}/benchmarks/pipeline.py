@@ -51,8 +51,8 @@ OUT_OF_MEMORY = 3
 Measurement = dict[str, Any]
 
 
-# Stages. Each runs alone in a fresh process (see ``measure``) and returns how many rows it produced.
-# Heavy libraries are imported inside them, so a process loads only what its stage needs.
+# Stages. Each runs alone in a fresh process (see ``measure``) and returns the rows it produced, when that
+# says something. Heavy libraries are imported inside them, so a process loads only what its stage needs.
 
 
 def generate(settings: Settings, events: int) -> int:
@@ -77,9 +77,8 @@ def scan_log(settings: Settings) -> int:
     return int(row[0]) if row else 0
 
 
-def transform(settings: Settings) -> int:
+def transform(settings: Settings) -> None:
     build_tables(settings)
-    return 0
 
 
 def gate(settings: Settings) -> int:
@@ -99,10 +98,9 @@ def evaluate(settings: Settings) -> int:
     return int(evaluation.metrics["holdout_sessions"])
 
 
-def package(settings: Settings) -> int:
+def package(settings: Settings) -> None:
     metrics = json.loads(_metrics_path(settings).read_text())
     package_model(_trained_model(settings), metrics, settings)
-    return 0
 
 
 def _model_path(settings: Settings) -> Path:
@@ -210,7 +208,7 @@ def pandas_training_set(settings: Settings) -> "pd.DataFrame":
 
 
 # Every measurement, by "variant/stage"; a variant's stages run in this order.
-STAGES: dict[str, Callable[[Settings], int]] = {
+STAGES: dict[str, Callable[[Settings], int | None]] = {
     "floor/scan": scan_log,
     "pipeline/transform": transform,
     "pipeline/gate": gate,
@@ -273,12 +271,12 @@ def bench_size(size: int, workspace: Path, memory_cap: int) -> dict[str, Any]:
     log_bytes = sum(path.stat().st_size for path in settings.log_dir.glob("ingest_date=*/*.parquet"))
     result: dict[str, Any] = {
         "size": size,
-        "events": size,
+        "events": size,  # until the floor has counted them
         "workspace": str(workspace),
         "log_bytes": log_bytes,
+        "generate": generated,
+        **{variant: {} for variant in VARIANTS},
     }
-    result["generate"] = generated
-    result |= {variant: {} for variant in VARIANTS}
     for key in STAGES:
         variant, stage = key.split("/")
         if any("failed" in earlier for earlier in result[variant].values()):
@@ -315,6 +313,8 @@ def machine() -> dict[str, Any]:
         "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
         "system": platform.platform(),
         "python": platform.python_version(),
+        # Other work on the machine slows every figure: compare runs made under similar loads.
+        "load_average_1min": os.getloadavg()[0],
         **{package: version(package) for package in ("duckdb", "dbt-core", "pandas", "scikit-learn")},
     }
 
@@ -351,7 +351,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"{host['cpus']} CPUs ({host['cpu_model']}), {host['memory_bytes'] / 2**30:.0f} GiB memory, "
         f"{host['system']}; Python {host['python']}, DuckDB {host['duckdb']}, dbt-core {host['dbt-core']}, "
-        f"pandas {host['pandas']}, scikit-learn {host['scikit-learn']}. Each figure is from a fresh process.",
+        f"pandas {host['pandas']}, scikit-learn {host['scikit-learn']}; "
+        f"load average {host['load_average_1min']:.1f} at the start. Each figure is from a fresh process.",
         "",
         "## Stages",
         "",

@@ -388,11 +388,8 @@ def markdown(results: dict[str, Any]) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results["sizes"]:
-        dbt, pandas_, total = (
-            result["pipeline"]["transform"],
-            result["baseline"]["transform"],
-            pipeline_total(result),
-        )
+        dbt, pandas_ = result["pipeline"]["transform"], result["baseline"]["transform"]
+        total, floor = pipeline_total(result), result["floor"]["scan"]
         gate_share = (
             "n/a" if "failed" in total else f"{result['pipeline']['gate']['seconds'] / total['seconds']:.1%}"
         )
@@ -405,14 +402,19 @@ def markdown(results: dict[str, Any]) -> str:
         )
     sizes = results["sizes"]
     if len(sizes) > 1:
-        lines += ["", "## Growth", "", "| from | to | events x | pipeline time x | transform time x |"]
-        lines.append("|---:|---:|---:|---:|---:|")
+        lines += [
+            "",
+            "## Growth",
+            "",
+            "| from | to | events x | pipeline time x | same, CPU time | transform time x | same, CPU time |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for small, large in itertools.pairwise(sizes):
-            lines.append(
-                f"| {small['events']:,} | {large['events']:,} | {large['events'] / small['events']:.1f} "
-                f"| {ratio(pipeline_total(large), pipeline_total(small), 'seconds')} "
-                f"| {ratio(large['pipeline']['transform'], small['pipeline']['transform'], 'seconds')} |"
-            )
+            growth = large["events"] / small["events"]
+            cells = [f"{small['events']:,}", f"{large['events']:,}", f"{growth:.1f}"]
+            for pick in (pipeline_total, lambda r: r["pipeline"]["transform"]):
+                cells += [ratio(pick(large), pick(small), key) for key in ("seconds", "cpu_seconds")]
+            lines.append(f"| {' | '.join(cells)} |")
     return "\n".join(lines) + "\n"
 
 

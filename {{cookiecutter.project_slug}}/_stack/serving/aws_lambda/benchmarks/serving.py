@@ -93,9 +93,11 @@ def bench(bundle: Path, cold_starts: int, requests: int) -> dict[str, Any]:
     }
 
 
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.1f} KB"
+
+
 def markdown(figures: dict[str, Any]) -> str:
-    mb = 2**20
-    zipped, unzipped = figures["zipped_bytes"] / mb, figures["unzipped_bytes"] / mb
     return "\n".join(
         [
             "",
@@ -103,13 +105,13 @@ def markdown(figures: dict[str, Any]) -> str:
             "",
             "| figure | value | limit or target |",
             "|---|---:|---:|",
-            f"| zipped | {zipped:.2f} MB | {figures['zipped_limit_bytes'] / mb:.0f} MB |",
-            f"| unzipped | {unzipped:.2f} MB | {figures['unzipped_limit_bytes'] / mb:.0f} MB |",
+            f"| zipped | {_size(figures['zipped_bytes'])} | {_size(figures['zipped_limit_bytes'])} |",
+            f"| unzipped | {_size(figures['unzipped_bytes'])} | {_size(figures['unzipped_limit_bytes'])} |",
             f"| cold start: fresh process to first answer (median of {figures['cold_starts']}) "
             f"| {figures['cold_start_seconds'] * 1000:.0f} ms | 1000 ms |",
             f"| of which import, model load and first answer | "
             f"{figures['cold_start_in_process_seconds'] * 1000:.1f} ms | |",
-            f"| cold process peak RSS | {figures['cold_start_peak_rss_bytes'] / mb:.0f} MB | |",
+            f"| cold process peak RSS | {_size(figures['cold_start_peak_rss_bytes'])} | |",
             f"| warm p50 over {figures['warm_requests']:,} requests "
             f"| {figures['warm_p50_ms']:.3f} ms | 2 ms |",
             f"| warm p99 | {figures['warm_p99_ms']:.3f} ms | |",

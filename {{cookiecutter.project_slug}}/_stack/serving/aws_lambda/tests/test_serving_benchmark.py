@@ -1,0 +1,40 @@
+"""The serving half of `make bench` measures a real bundle and adds its figures to the results."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from {{ cookiecutter.module_name }}.package import build_bundle
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.train import train
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "serving.py"
+
+
+def test_the_bundles_figures_are_added_to_the_results(tmp_path: Path, training_frame: pd.DataFrame) -> None:
+    bundle = build_bundle(train(training_frame, Settings()).export(), tmp_path / "dist")
+    (tmp_path / "results.json").write_text(json.dumps({"sizes": []}))
+    (tmp_path / "results.md").write_text("# Pipeline benchmark\n")
+    command = [sys.executable, str(SCRIPT), "--bundle", str(bundle.directory), "--out", str(tmp_path)]
+    subprocess.run([*command, "--cold-starts", "2", "--requests", "200"], check=True, capture_output=True)
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["sizes"] == []
+    figures = results["serving"]
+    assert figures["zipped_bytes"] == bundle.zipped_bytes
+    assert figures["unzipped_bytes"] == bundle.unzipped_bytes
+    assert figures["cold_start_seconds"] > figures["cold_start_in_process_seconds"] > 0
+    assert 0 < figures["warm_p50_ms"] <= figures["warm_p99_ms"]
+    table = (tmp_path / "results.md").read_text()
+    assert table.startswith("# Pipeline benchmark\n")
+    assert "## Serving (AWS Lambda bundle)" in table
+
+
+def test_a_missing_bundle_is_named(tmp_path: Path) -> None:
+    command = [sys.executable, str(SCRIPT), "--bundle", str(tmp_path / "lambda"), "--out", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert f"there is no Lambda bundle at {tmp_path / 'lambda'}" in done.stderr

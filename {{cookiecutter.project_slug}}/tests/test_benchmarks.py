@@ -1,0 +1,81 @@
+"""`make bench` on a tiny log: every variant measured, the results files written, and a fair baseline."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.training_set import COLUMNS, KEY
+from {{ cookiecutter.module_name }}.warehouse import load_training_set
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "pipeline.py"
+SIZE = 30_000
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of one benchmark run on a tiny log: results files, and the run's workspace."""
+    out = tmp_path_factory.mktemp("bench")
+    command = [sys.executable, str(SCRIPT), "--sizes", str(SIZE), "--workspace", str(out / "workspace")]
+    subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+    return out
+
+
+@pytest.mark.slow
+def test_every_stage_of_every_variant_is_measured(bench: Path) -> None:
+    results = json.loads((bench / "results.json").read_text())
+    [run] = results["sizes"]
+    assert run["size"] == SIZE
+    assert 0.9 * SIZE < run["events"] < 1.1 * SIZE
+    assert run["log_bytes"] > 0
+    expected = {
+        "floor": ["scan"],
+        "pipeline": ["transform", "gate", "train", "evaluate", "package"],
+        "baseline": ["transform"],
+    }
+    for variant, stages in expected.items():
+        assert list(run[variant]) == stages
+        for measurement in run[variant].values():
+            assert measurement["seconds"] > 0, measurement
+            assert measurement["peak_rss_bytes"] > 10 * 2**20, measurement
+    assert results["machine"]["cpus"] >= 1
+
+
+@pytest.mark.slow
+def test_the_table_and_the_plot_are_written(bench: Path) -> None:
+    events = json.loads((bench / "results.json").read_text())["sizes"][0]["events"]
+    table = (bench / "results.md").read_text()
+    assert "## Stages" in table
+    assert "## Ratios" in table
+    assert f"| {events:,} | pipeline | **total** |" in table
+    assert (bench / "results.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_the_pandas_baseline_builds_the_same_training_set_as_dbt(bench: Path) -> None:
+    """Otherwise the comparison would be between two different computations."""
+    spec = importlib.util.spec_from_file_location("bench_pipeline", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script: Any = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    settings = Settings(workspace=bench / "workspace" / f"n{SIZE}")
+
+    def comparable(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[list(COLUMNS)].sort_values(KEY).reset_index(drop=True)
+
+    ours = comparable(script.pandas_training_set(settings))
+    pd.testing.assert_frame_equal(ours, comparable(load_training_set(settings)), check_dtype=False)
+
+
+def test_a_log_too_small_to_learn_from_is_refused(tmp_path: Path) -> None:
+    command = [sys.executable, str(SCRIPT), "--sizes", "500", "--workspace", str(tmp_path)]
+    done = subprocess.run([*command, "--out", str(tmp_path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "--sizes 500 is too small: use at least 10000 events" in done.stderr
+    assert not list(tmp_path.iterdir())

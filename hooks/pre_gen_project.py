@@ -9,6 +9,7 @@ import keyword
 import re
 import sys
 import unicodedata
+from email.headerregistry import Address
 
 ANSWERS = {
     "project_name": {{ cookiecutter.project_name | quoted }},
@@ -100,11 +101,25 @@ def problems(answers: dict[str, str]) -> list[str]:
     email = answers["author_email"]
     if not texts["author_email"] and not EMAIL.fullmatch(email):  # one line per answer
         found.append(f"author_email {email!r} is not an email address: use name@example.com")
+    elif not texts["author_email"] and not packaging_accepts(email):
+        found.append(
+            f"author_email {email!r} is not an address Python packaging accepts (it refuses to install the "
+            "project): use ASCII letters, digits and . _ + - ' before the @, e.g. name@example.com"
+        )
 
     for field, allowed in CHOICES.items():
         if answers[field] not in allowed:
             found.append(f"{field} {answers[field]!r} is not available: choose one of {', '.join(allowed)}")
     return found
+
+
+def packaging_accepts(email: str) -> bool:
+    """Whether build backends (hatchling, through the email package) can write the address into metadata."""
+    try:
+        Address(display_name="x", addr_spec=email)
+    except (ValueError, TypeError):  # the email package's header errors are ValueErrors
+        return False
+    return True
 
 
 def text_problem(field: str, text: str, limit: int) -> str | None:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import tomllib
 import unicodedata
+from email.headerregistry import Address
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ TEXT = st.one_of(
 )
 EMAILS = st.one_of(
     st.builds("{}@{}.{}".format, TEXT, TEXT, st.sampled_from(["org", "中国", "io"])),
-    st.sampled_from(["zoë.o'brien+ml@example.org", '"quoted"@example.com', "a@b.c"]),
+    st.sampled_from(["o'brien+ml@example.org", "ml@例え.jp", "zoë@example.org", '"quoted"@example.com']),
     TEXT,
 )
 
@@ -68,7 +69,16 @@ def acceptable(field: str, text: str) -> bool:
         and len(text) <= LIMITS[field]
         and not ANSWER_REFERENCE.search(text)
     )
-    return plain and (field != "author_email" or bool(EMAIL.fullmatch(text)))
+    return plain and (field != "author_email" or (bool(EMAIL.fullmatch(text)) and packaging_accepts(text)))
+
+
+def packaging_accepts(address: str) -> bool:
+    """What hatchling needs of an author's email to build the project (it refused ``zoë@example.org``)."""
+    try:
+        Address(display_name="x", addr_spec=address)
+    except ValueError:
+        return False
+    return True
 
 
 def bake_on_the_command_line(
@@ -160,7 +170,7 @@ def test_the_hook_refuses_free_text_in_one_line_naming_the_field_or_keeps_it_as_
     project_name="Élan {{ 7*7 }} 🚀",
     description="{% raw %} 'single' \"double\" \\back\\slash key: value # [toml] = x",
     author_name="O'Brien {# not a comment #} 東京",
-    author_email="zoë.o'brien+ml@example.org",
+    author_email="o'brien+ml@例え.jp",
 )
 def test_hostile_free_text_is_refused_cleanly_or_kept_exactly(
     project_name: str, description: str, author_name: str, author_email: str
@@ -184,7 +194,7 @@ ACCEPTED = [
     {"description": "key: value # no comment [table] = 'x' &anchor *alias !!python/object --- | >"},
     {"project_name": "東京の顧客 مرحبا Ελληνικά", "author_name": "Zoë O'Brien 👩\u200d👩\u200d👧 \U0001d54f"},
     {"description": "d" * 300, "project_name": "p" * 80, "author_name": "a" * 100},
-    {"author_email": 'o\'brien+"ml"@例え.jp'},
+    {"author_email": "o'brien+ml@例え.jp"},
 ]
 # And answers that must be refused, one line each.
 REFUSED = [
@@ -195,6 +205,7 @@ REFUSED = [
     {"author_name": "zero\u200bwidth"},
     {"description": "d" * 301},
     {"author_email": "{{ 7*7 }}"},
+    {"author_email": "zoë@example.org"},  # hatchling refuses to build with it
 ]
 
 
@@ -266,14 +277,14 @@ NASTIEST = {
     "project_name": 'Zoë\'s "Ünïcode" {{ 7*7 }} 🚀 Radar',
     "description": "{% raw %} \\back\\slash 'quotes' \"double\" key: value # [toml] = ${{ github.token }}",
     "author_name": "O'Brien {# #} \\ مرحبا 👩\u200d👩\u200d👧",
-    "author_email": "zoë.o'brien+ml@example.org",
+    "author_email": "o'brien+ml@例え.jp",
 }
 
 
 @pytest.mark.slow
 def test_a_project_baked_from_the_nastiest_answers_passes_its_own_lint_and_tests(tmp_path: Path) -> None:
     project = check_bake(tmp_path, NASTIEST)
-    assert project is not None and project.name == "zoes-unicode-7-7-radar"
+    assert project is not None and project.name == "zoe-s-unicode-7-7-radar"
 
     run("git init -q && git add -A && make setup", cwd=project)
     run("make lint", cwd=project)

@@ -74,6 +74,7 @@ DEFAULT_FILES = {
     "tests/__init__.py",
     "tests/api_cases.py",
     "tests/appender.py",
+    "tests/test_bad_data_stops_the_run.py",
     "tests/conftest.py",
     "tests/corruptions.py",
     "tests/test_contract.py",

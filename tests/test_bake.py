@@ -86,6 +86,7 @@ DEFAULT_FILES = {
     "tests/test_quality.py",
     "tests/test_quality_gate.py",
     "tests/test_flow.py",
+    "tests/test_fuzz.py",
     "tests/test_log_faults.py",
     "tests/test_tracking.py",
     "tests/test_resources.py",

@@ -285,7 +285,15 @@ def test_no_template_file_is_hidden_from_git() -> None:
     if not (TEMPLATE / ".git").exists():
         pytest.skip("the template is not a git checkout here")
     listed = run(
-        ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--", "{{cookiecutter.project_slug}}"],
+        [
+            "git",
+            "ls-files",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--",
+            "{{cookiecutter.project_slug}}",
+        ],
         cwd=TEMPLATE,
     )
     hidden = [path for path in listed.splitlines() if "__pycache__" not in path and "_cache/" not in path]

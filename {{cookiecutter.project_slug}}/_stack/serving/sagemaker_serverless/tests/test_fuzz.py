@@ -65,7 +65,10 @@ def server_port() -> Iterator[int]:
     method=METHODS,
     path=st.sampled_from(["/invocations", "/ping", "/", "/predict", "/invocations?x=1"]),
     headers=HEADERS,
-    raw=BODIES,
+    # Bodies the socket takes whole: the server answers a wrong route or an oversized body without reading
+    # it, and a client still sending a megabyte would get a broken pipe instead of the answer. The handler's
+    # own fuzz test covers bodies of every size; "huge" declares one and sends nothing.
+    raw=BODIES.filter(lambda raw: len(raw) < 32_768),
     length=st.sampled_from(["exact", "absent", "garbage", "huge"]),
 )
 def test_the_local_server_answers_any_request_with_a_well_formed_response(
@@ -78,9 +81,7 @@ def test_the_local_server_answers_any_request_with_a_well_formed_response(
         for name, value in (headers | {"content-length": declared[length]}).items():
             if value is not None:
                 connection.putheader(name, value)
-        # An oversized body is announced but not sent: the server answers 413 and closes without reading it,
-        # and a client still sending would see a broken pipe, not the answer.
-        connection.endheaders(raw if length == "exact" and len(raw) <= MAX_BODY_BYTES else None)
+        connection.endheaders(raw if length == "exact" else None)
         response = connection.getresponse()
         status, text = response.status, response.read()
     finally:

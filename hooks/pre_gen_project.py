@@ -9,6 +9,7 @@ import keyword
 import re
 import sys
 import unicodedata
+from email.headerregistry import Address
 
 ANSWERS = {
     "project_name": {{ cookiecutter.project_name | quoted }},
@@ -60,17 +61,22 @@ DEPENDENCIES = {
 }  # fmt: skip
 PROJECT_FOLDERS = {"src", "tests", "flows", "dbt", "deploy", "docs"}
 TEXT_LIMITS = {"project_name": 80, "description": 300, "author_name": 100, "author_email": 254}
-# Control, format, line and paragraph separator, and surrogate characters.
+# Control, format, line and paragraph separator, and surrogate characters; but the zero-width joiner and
+# non-joiner are part of emoji sequences and of how some scripts (Persian, Indic) are written.
 INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+JOINERS = {"\u200c", "\u200d"}
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 MODULE = re.compile(r"[a-z][a-z0-9_]*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# A template expression reading another answer: `cruft update` would substitute it, the prompt does not.
+# (Braces in brackets: this file is itself a template.)
+ANSWER_REFERENCE = re.compile(r"[{]([{]|%)(?:(?![}%][}]).)*\bcookiecutter\b", re.DOTALL)
 
 
 def problems(answers: dict[str, str]) -> list[str]:
     """Every problem with the answers, each one line naming the field, the value and the fix."""
-    texts = (text_problem(field, answers[field], limit) for field, limit in TEXT_LIMITS.items())
-    found = [problem for problem in texts if problem]
+    texts = {field: text_problem(field, answers[field], limit) for field, limit in TEXT_LIMITS.items()}
+    found = [problem for problem in texts.values() if problem]
 
     slug = answers["project_slug"]
     if not SLUG.fullmatch(slug) or len(slug) > 64:
@@ -93,13 +99,27 @@ def problems(answers: dict[str, str]) -> list[str]:
         found.append(f"module_name {module!r} shadows a dependency or folder: choose e.g. {module}_ml")
 
     email = answers["author_email"]
-    if email.strip() and not EMAIL.fullmatch(email):
+    if not texts["author_email"] and not EMAIL.fullmatch(email):  # one line per answer
         found.append(f"author_email {email!r} is not an email address: use name@example.com")
+    elif not texts["author_email"] and not packaging_accepts(email):
+        found.append(
+            f"author_email {email!r} is not an address Python packaging accepts (it refuses to install the "
+            "project): use ASCII letters, digits and . _ + - ' before the @, e.g. name@example.com"
+        )
 
     for field, allowed in CHOICES.items():
         if answers[field] not in allowed:
             found.append(f"{field} {answers[field]!r} is not available: choose one of {', '.join(allowed)}")
     return found
+
+
+def packaging_accepts(email: str) -> bool:
+    """Whether build backends (hatchling, through the email package) can write the address into metadata."""
+    try:
+        Address(display_name="x", addr_spec=email)
+    except (ValueError, TypeError):  # the email package's header errors are ValueErrors
+        return False
+    return True
 
 
 def text_problem(field: str, text: str, limit: int) -> str | None:
@@ -108,10 +128,12 @@ def text_problem(field: str, text: str, limit: int) -> str | None:
         return f"{field} is empty: give a value"
     if text != text.strip():
         return f"{field} {text!r} starts or ends with spaces: remove them"
-    if any(unicodedata.category(character) in INVISIBLE for character in text):
+    if any(unicodedata.category(character) in INVISIBLE for character in set(text) - JOINERS):
         return f"{field} {text!r} contains a line break or control character: use one plain line"
     if len(text) > limit:
         return f"{field} is {len(text)} characters long: use at most {limit}"
+    if ANSWER_REFERENCE.search(text):
+        return f"{field} {text!r} refers to other answers through template syntax: write the text out"
     return None
 
 

@@ -75,6 +75,8 @@ DEFAULT_FILES = {
     "src/purchase_intent/warehouse.py",
     "tests/__init__.py",
     "tests/api_cases.py",
+    "tests/appender.py",
+    "tests/test_bad_data_stops_the_run.py",
     "tests/conftest.py",
     "tests/corruptions.py",
     "tests/test_benchmarks.py",
@@ -87,6 +89,8 @@ DEFAULT_FILES = {
     "tests/test_quality.py",
     "tests/test_quality_gate.py",
     "tests/test_flow.py",
+    "tests/test_fuzz.py",
+    "tests/test_log_faults.py",
     "tests/test_tracking.py",
     "tests/test_resources.py",
     "tests/test_sample.py",
@@ -285,7 +289,15 @@ def test_no_template_file_is_hidden_from_git() -> None:
     if not (TEMPLATE / ".git").exists():
         pytest.skip("the template is not a git checkout here")
     listed = run(
-        ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--", "{{cookiecutter.project_slug}}"],
+        [
+            "git",
+            "ls-files",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--",
+            "{{cookiecutter.project_slug}}",
+        ],
         cwd=TEMPLATE,
     )
     hidden = [path for path in listed.splitlines() if "__pycache__" not in path and "_cache/" not in path]

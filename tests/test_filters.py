@@ -1,4 +1,4 @@
-"""The local Jinja extension: user text quoted so TOML, YAML, JSON and Python all read it back exactly."""
+"""The local Jinja extension: user text quoted so every format reads it back, and never rendered twice."""
 
 import ast
 import json
@@ -6,6 +6,9 @@ import tomllib
 
 import pytest
 import yaml
+from cookiecutter.environment import StrictEnvironment
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rs_template_filters import quoted
 
@@ -37,3 +40,35 @@ def test_quoted_reads_back_exactly_in_every_format(text: str) -> None:
 
 def test_quoted_keeps_characters_as_typed_rather_than_escaping_them() -> None:
     assert quoted("🚀 café") == '"🚀 café"'
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text())
+def test_an_answer_that_reads_no_other_answer_renders_as_the_text_itself(text: str) -> None:
+    """What cookiecutter does with an answer from the command line, a config file or cruft: render it."""
+    environment = StrictEnvironment(
+        context={"cookiecutter": {"_extensions": ["rs_template_filters.TextFilters"]}}
+    )
+
+    assert environment.from_string(text).render(cookiecutter={"project_name": "Basket Size"}) == text
+
+
+@pytest.mark.parametrize(
+    ("source", "rendered"),
+    [
+        ("{{ cookiecutter.project_name | slugify }}", "basket-size"),
+        ("{{ 'a' if cookiecutter.project_name else 'b' }}", "a"),
+        ("{{ 7*7 }} {{ cookiecutter.project_name }}", "49 Basket Size"),  # reads an answer: a template
+        ("{{ 7*7 }} by cookiecutter", "{{ 7*7 }} by cookiecutter"),  # the word alone is just text
+        (
+            "{{ cookiecutter.project_name }} {% raw %} x",
+            "{{ cookiecutter.project_name }} {% raw %} x",
+        ),  # invalid
+    ],
+)
+def test_only_expressions_reading_answers_are_rendered(source: str, rendered: str) -> None:
+    environment = StrictEnvironment(
+        context={"cookiecutter": {"_extensions": ["rs_template_filters.TextFilters"]}}
+    )
+
+    assert environment.from_string(source).render(cookiecutter={"project_name": "Basket Size"}) == rendered

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import bake, run
+from .conftest import attempt, bake, run
+from .test_security import FAKE_AWS_KEY_ID, FAKE_PRIVATE_KEY
 
 # One project set up once, then used by every test here: keep them on one pytest-xdist worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("default-project")]
@@ -45,6 +46,26 @@ def test_pre_commit_passes_on_a_fresh_bake_having_checked_files(project: Path) -
     for hook in ("ruff check", "ruff format", "mypy", "sqlfluff", "YAML parses", "TOML parses", "no private"):
         [result] = [result for name, result in results.items() if name.startswith(hook)]
         assert result == "Passed", f"{hook}: {result}\n{output}"
+
+
+def test_pre_commit_refuses_a_planted_private_key_and_aws_key(project: Path) -> None:
+    planted = {
+        "deploy/signing.pem": FAKE_PRIVATE_KEY,
+        "deploy/aws.env": f"AWS_ACCESS_KEY_ID={FAKE_AWS_KEY_ID}\n",
+    }
+    for name, text in planted.items():
+        (project / name).write_text(text)
+    try:
+        run(["git", "add", *planted], cwd=project)
+        result = attempt([".venv/bin/pre-commit", "run", "--files", *planted], cwd=project)
+    finally:
+        run(["git", "rm", "-q", "--cached", *planted], cwd=project)
+        for name in planted:
+            (project / name).unlink()
+
+    assert result.returncode == 1
+    failed = [line.split(".")[0] for line in result.stdout.splitlines() if line.endswith("Failed")]
+    assert {"no private keys", "no AWS access keys"} <= set(failed), result.stdout
 
 
 def test_the_projects_own_tests_pass(project: Path) -> None:

@@ -1,7 +1,9 @@
 """A test model, a valid session, and the bad requests every serving target must refuse with a 4xx.
 
 Each serving target's tests send these bodies through its own transport; the expected status and the words
-the error must contain are the contract's (``contract.py``), so the targets cannot drift apart.
+the error must contain are the contract's (``contract.py``), so the targets cannot drift apart. The
+strategies at the end generate hostile requests for the fuzz tests: any bytes, JSON of any shape, sessions
+with values of every type, and bodies around the size limit.
 """
 
 import http.client
@@ -10,6 +12,9 @@ import math
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import strategies as st
 
 from {{ cookiecutter.module_name }}.contract import MAX_BODY_BYTES, MAX_SESSIONS
 from {{ cookiecutter.module_name }}.training_set import FEATURES
@@ -72,3 +77,50 @@ def status_of_an_oversized_post(url: str) -> int:
         return connection.getresponse().status
     finally:
         connection.close()
+
+
+def answer_is_well_formed(status: int, text: str | bytes) -> None:
+    """A 200 with predictions or a 4xx with one error message: never a 5xx, a traceback or non-JSON."""
+    assert 200 <= status < 500 and status not in range(201, 400), status
+    payload: Any = json.loads(text)
+    if status == 200:
+        assert set(payload) in ({"model_version", "predictions"}, {"status", "model_version"})  # or health
+    else:
+        assert list(payload) == ["error"] and isinstance(payload["error"], str)
+        assert "Traceback" not in payload["error"]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+# A session: the model's features (or some of them, or others), each any JSON value or a plausible number.
+SESSIONS = st.dictionaries(
+    st.sampled_from([*FEATURES, "session_id", "n_pagevews"]) | st.text(max_size=10),
+    st.integers(min_value=0, max_value=100) | st.floats(allow_nan=False) | JSON_VALUES,
+    max_size=len(FEATURES) + 2,
+) | st.builds(
+    lambda changes: SESSION | changes, st.dictionaries(st.sampled_from(FEATURES), JSON_VALUES, max_size=2)
+)
+JSON_BODIES = st.one_of(
+    st.builds(lambda sessions: {"sessions": sessions}, st.lists(SESSIONS, max_size=4)),
+    st.builds(lambda value: {"sessions": value}, JSON_VALUES),
+    JSON_VALUES,
+).map(lambda payload: json.dumps(payload).encode())
+# Valid requests padded to a byte or two either side of the size limit.
+UNPADDED = len(body({"sessions": [SESSION], "pad": ""}))
+PADDED_BODIES = st.integers(min_value=-2, max_value=2).map(
+    lambda over: body({"sessions": [SESSION], "pad": "x" * (MAX_BODY_BYTES - UNPADDED + over)})
+)
+# What a fuzz test sends: JSON of any shape, any bytes, any text, and bodies around the size limit.
+BODIES = st.one_of(JSON_BODIES, st.binary(max_size=300), st.text(max_size=100).map(str.encode), PADDED_BODIES)
+METHODS = st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+PATHS = st.sampled_from(["/predict", "/predict/", "/health", "/", "/admin", "/predict?x=1"])
+HEADERS = st.dictionaries(
+    st.sampled_from(["content-type", "accept", "x-forwarded-for", "authorization", "x-anything"]),
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+    max_size=4,
+)

@@ -1,9 +1,11 @@
 """The scoring API's contract, shared by every serving target: valid requests are scored, bad ones refused."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import given, settings
 
 from {{ cookiecutter.module_name }}.contract import (
     MAX_BODY_BYTES,
@@ -16,7 +18,7 @@ from {{ cookiecutter.module_name }}.contract import (
 )
 from {{ cookiecutter.module_name }}.training_set import FEATURES
 
-from .api_cases import BAD_BODIES, BAD_BODY_IDS, SCORER, SESSION, body
+from .api_cases import BAD_BODIES, BAD_BODY_IDS, BODIES, SCORER, SESSION, answer_is_well_formed, body
 
 
 def test_scores_each_session_in_order() -> None:
@@ -100,3 +102,14 @@ def test_streamed_bodies_over_the_limit_get_a_413(chunks: tuple[bytes, ...], dec
         asyncio.run(read_body(stream(*chunks), declared))
 
     assert refused.value.status == 413
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=BODIES)
+def test_any_body_gets_a_well_formed_answer_and_oversized_ones_a_413(raw: bytes) -> None:
+    """Fuzzed: every serving target's answer to a body is this one, so no body can make any of them fail."""
+    status, payload = respond(raw, SCORER)
+
+    answer_is_well_formed(status, json.dumps(payload))
+    if len(raw) > MAX_BODY_BYTES:
+        assert status == 413

@@ -76,10 +76,19 @@ def check_size(size: int) -> None:
         raise RequestError(413, f"the request body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,}")
 
 
+def declared_size(content_length: str | None) -> int:
+    """The body size a ``content-length`` header declares (0 when absent); a 400 when it is not a size."""
+    if not content_length:
+        return 0
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (content_length.isascii() and content_length.isdigit()):
+        raise RequestError(400, f"the content-length header {content_length!r} is not a number of bytes")
+    return int(content_length)
+
+
 async def read_body(chunks: AsyncIterable[bytes], declared_length: str | None = None) -> bytes:
     """A streamed body (an ASGI server's), refused as soon as it is known to be over the limit."""
-    if declared_length and declared_length.isdigit():
-        check_size(int(declared_length))
+    check_size(declared_size(declared_length))
     body = bytearray()
     async for chunk in chunks:
         body += chunk

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .contract import Model, RequestError, check_size
+from .contract import Model, RequestError, check_size, declared_size
 from .scoring import Scorer
 from .serving.handler import handle, json_response
 from .settings import Settings
@@ -35,8 +35,8 @@ def to_event(method: str, path: str, headers: dict[str, str], body: bytes) -> di
 def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
             try:
+                length = declared_size(self.headers.get("content-length"))
                 check_size(length)  # refuse before reading a body that would be refused anyway
                 event = to_event(self.command, self.path, dict(self.headers), self.rfile.read(length))
                 response = handle(event, scorer)
@@ -50,7 +50,9 @@ def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815 (http.server's naming)
+        # Every method a client may send gets the contract's JSON answer (a 405 naming the right one), not
+        # http.server's HTML 501 page. (The names are http.server's.)
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer  # noqa: N815
 
     return ThreadingHTTPServer((host, port), Handler)
 

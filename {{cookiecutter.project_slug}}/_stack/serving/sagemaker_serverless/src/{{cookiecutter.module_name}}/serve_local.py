@@ -12,7 +12,7 @@ import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .contract import Model, RequestError, check_route, check_size, health
+from .contract import Model, RequestError, check_route, check_size, declared_size, health
 from .scoring import Scorer
 from .serving.inference import invoke
 from .settings import Settings
@@ -36,11 +36,9 @@ def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
             self._send(status, text)
 
         def _body(self) -> bytes:
-            declared = self.headers.get("content-length") or "0"
-            if not declared.isdigit():
-                raise RequestError(400, f"the content-length header {declared!r} is not a number of bytes")
-            check_size(int(declared))  # refuse before reading a body that would be refused anyway
-            return self.rfile.read(int(declared))
+            length = declared_size(self.headers.get("content-length"))
+            check_size(length)  # refuse before reading a body that would be refused anyway
+            return self.rfile.read(length)
 
         def _send(self, status: int, text: str) -> None:
             payload = text.encode()
@@ -50,7 +48,9 @@ def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815 (http.server's naming)
+        # Every method a client may send gets the contract's JSON answer (a 405 naming the right one), not
+        # http.server's HTML 501 page. (The names are http.server's.)
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer  # noqa: N815
 
     return ThreadingHTTPServer((host, port), Handler)
 

@@ -13,8 +13,8 @@ every other serving target. Standard library only, like the scorer it ships with
       -> 200 {"model_version": "...", "predictions": [{"session_id": "s1", "purchase_probability": 0.42}]}
     GET /ping          -> 200, answered by the model server itself
 
-One bad request is out of reach: the toolkit decodes a body sent as exactly ``application/json`` before
-``input_fn`` sees it, so bytes that are not UTF-8 get the toolkit's 500.
+One bad request is out of reach: the toolkit decodes a body declared exactly ``application/json`` or
+``text/csv`` before ``input_fn`` sees it, so bytes that are not UTF-8 get the toolkit's 500.
 """
 
 import json

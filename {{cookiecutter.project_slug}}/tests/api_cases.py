@@ -7,7 +7,9 @@ the error must contain are the contract's (``contract.py``), so the targets cann
 import http.client
 import json
 import math
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -72,3 +74,13 @@ def status_of_an_oversized_post(url: str) -> int:
         return connection.getresponse().status
     finally:
         connection.close()
+
+
+def call(url: str, data: bytes | None = None, method: str | None = None) -> tuple[int, dict[str, object]]:
+    """One request to a local server: its status and JSON answer, errors included (a POST when ``data``)."""
+    request = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

@@ -1,19 +1,36 @@
 """Shared fixtures: every test works in its own temporary workspace, never in the project's data folder."""
 
+import os
 import shutil
+import subprocess
+import sys
+{% if cookiecutter.serving != "none" -%}
+import threading
+{% endif -%}
+{% if cookiecutter.serving in ["gcp_cloud_run", "modal"] -%}
+import time
+{% endif -%}
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.module_name }}.promotion import Examples
 from {{ cookiecutter.module_name }}.sample import write_sample
 from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.training_set import FEATURES
 from {{ cookiecutter.module_name }}.transform import build
 from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
+if TYPE_CHECKING:
+    from {{ cookiecutter.module_name }}.train import TrainedModel
+
 # Big enough that every split has sessions and purchases, small enough to build in seconds.
 TINY_SAMPLE_EVENTS = 30_000
+PACKAGE = "{{ cookiecutter.module_name }}"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -65,6 +82,76 @@ def built(settings: Settings, _built: Path) -> Settings:
 def training_frame(_built: Path) -> pd.DataFrame:
     """The tiny sample's training set; copy it before changing it."""
     return load_training_set(Settings(workspace=_built))
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A model trained on the tiny sample and what the package stage gets from it: the export, versioned
+    "v-test", example sessions, and the trained model's probabilities for them."""
+
+    model: "TrainedModel"
+    exported: dict[str, Any]
+    examples: Examples
+    expected: list[float]
+
+
+@pytest.fixture(scope="session")
+def trained(training_frame: pd.DataFrame) -> Trained:
+    """Trained once per session; the model family's import waits until a packaging test asks for it."""
+    from {{ cookiecutter.module_name }}.train import train
+
+    model = train(training_frame, Settings())
+    rows = training_frame.head(50)
+    examples = rows[list(FEATURES)].to_dict(orient="records")
+    expected = model.predict_proba(rows).tolist()
+    return Trained(model, model.export() | {"version": "v-test"}, examples, expected)
+
+
+def make_package(settings: Settings) -> None:
+    """What `make package` runs, in this test's workspace."""
+    variable = "{{ cookiecutter.module_name | upper }}_WORKSPACE"
+    environment = os.environ | {variable: str(settings.workspace)}
+    command = [sys.executable, "-m", f"{PACKAGE}.package"]
+    subprocess.run(command, env=environment, check=True, capture_output=True)
+
+
+def accepted(settings: Settings) -> bytes:
+    """The accepted model's file, as the package stage left it."""
+    return (settings.artifacts_dir / "model" / "model.json").read_bytes()
+
+
+def files(folder: Path) -> set[str]:
+    """Every file below ``folder``, as paths relative to it."""
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+{%- if cookiecutter.serving != "none" %}
+
+
+@pytest.fixture
+def base_url() -> Iterator[str]:
+    """`make serve-local`'s server, serving the stand-in model on a free port of localhost: its address."""
+    from {{ cookiecutter.module_name }}.serve_local import make_server
+
+    from .api_cases import SCORER
+
+    server = make_server(SCORER, "127.0.0.1", 0)
+{%- if cookiecutter.serving in ["gcp_cloud_run", "modal"] %}
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=30)
+{%- else %}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+{%- endif %}
+{%- endif %}
 {%- if cookiecutter.tracking != "none" %}
 
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from .settings import Settings
 
@@ -73,7 +73,9 @@ class Bundle:
         return replace(self, archive=swap_into(self.archive, dist_dir))
 
 
-B = TypeVar("B", bound=Bundle)
+# A target lays out its bundle from the exported model in a scratch folder, then proves it answers right.
+Build = Callable[[dict[str, Any], Path], Bundle]
+Check = Callable[[Bundle, Examples, list[float]], None]
 
 
 def promote(
@@ -81,9 +83,9 @@ def promote(
     examples: Examples,
     expected: list[float],
     settings: Settings,
-    build: Callable[[dict[str, Any], Path], B],
-    check: Callable[[B, Examples, list[float]], None],
-) -> B:
+    build: Build,
+    check: Check,
+) -> Bundle:
     """Build the bundle, ``check`` that it reproduces ``expected`` on ``examples``, then publish both."""
     with _staging(settings) as scratch:
         staged = build(exported, scratch)
@@ -93,7 +95,7 @@ def promote(
     return bundle
 
 
-def rebuild(settings: Settings, build: Callable[[dict[str, Any], Path], B]) -> B:
+def rebuild(settings: Settings, build: Build) -> Bundle:
     """``make package``: the accepted model's bundle again, without retraining; it passed its check then."""
     exported = accepted_model(settings)
     with _staging(settings) as scratch:

@@ -8,7 +8,6 @@ run leaves the previous model untouched (``promotion.py``).
 """
 
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -33,35 +32,22 @@ FILES: dict[str, str | None] = {
 }
 
 
-@dataclass(frozen=True)
 class LambdaBundle(Bundle):
-    """``archive`` is the zip Lambda runs; ``directory``, beside it, holds the same files unzipped."""
-
-    @property
-    def directory(self) -> Path:
-        return self.archive.with_suffix("")
-
-    @property
-    def unzipped_bytes(self) -> int:
-        return sum(path.stat().st_size for path in self.directory.rglob("*") if path.is_file())
-
-    @property
-    def zipped_bytes(self) -> int:
-        return self.archive.stat().st_size
+    """``archive`` is the zip Lambda runs; beside it, its files unzipped, published along with it."""
 
     def moved_into(self, dist_dir: Path) -> Self:
-        swap_into(self.directory, dist_dir)
+        swap_into(unzipped(self), dist_dir)
         return super().moved_into(dist_dir)
 
 
 def package(
     exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings
-) -> LambdaBundle:
+) -> Bundle:
     """Build the bundle, prove it reproduces ``expected`` on ``examples``, then publish bundle and model."""
     return promote(exported, examples, expected, settings, build_bundle, check_bundle)
 
 
-def build_bundle(exported: dict[str, Any], out_dir: Path) -> LambdaBundle:
+def build_bundle(exported: dict[str, Any], out_dir: Path) -> Bundle:
     """Lay out the bundle in ``out_dir/lambda`` and zip it reproducibly (fixed timestamps and order)."""
     directory = out_dir / BUNDLE_NAME
     lay_out(directory, FILES, exported)
@@ -74,7 +60,7 @@ def build_bundle(exported: dict[str, Any], out_dir: Path) -> LambdaBundle:
     return LambdaBundle.of(archive, exported)
 
 
-def check_bundle(staged: LambdaBundle, examples: Examples, expected: list[float]) -> None:
+def check_bundle(staged: Bundle, examples: Examples, expected: list[float]) -> None:
     """Invoke the bundled handler with API Gateway's event, with nothing importable but the bundle."""
     script = (
         "import json, sys\n"
@@ -85,14 +71,19 @@ def check_bundle(staged: LambdaBundle, examples: Examples, expected: list[float]
         "response = handler(event | {'body': sys.stdin.read()})\n"
         "print(json.dumps([response['statusCode'], json.loads(response['body'])]))\n"
     )
-    directory = staged.directory
+    directory = unzipped(staged)
     check_in_fresh_interpreter(script, directory, examples, expected, "the bundle", site_packages=False)
+
+
+def unzipped(bundle: Bundle) -> Path:
+    """The folder beside the zip that holds its files unzipped."""
+    return bundle.archive.with_suffix("")
 
 
 def main() -> None:
     """``make package``: rebuild the bundle from the accepted model, without retraining."""
     bundle = rebuild(Settings(), build_bundle)
-    print(f"bundle {bundle.archive} ({bundle.zipped_bytes:,} bytes zipped), model {bundle.version}")
+    print(f"bundle {bundle.archive} ({bundle.archive.stat().st_size:,} bytes zipped), model {bundle.version}")
 
 
 if __name__ == "__main__":

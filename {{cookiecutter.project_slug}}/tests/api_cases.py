@@ -9,7 +9,9 @@ with values of every type, and bodies around the size limit.
 import http.client
 import json
 import math
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -124,3 +126,13 @@ HEADERS = st.dictionaries(
     st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
     max_size=4,
 )
+
+
+def call(url: str, data: bytes | None = None, method: str | None = None) -> tuple[int, dict[str, object]]:
+    """One request to a local server: its status and JSON answer, errors included (a POST when ``data``)."""
+    request = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"))
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())

@@ -1,6 +1,7 @@
 """Promotion: a model is versioned from its content, checked against the trained one, accepted atomically."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +10,7 @@ from {{ cookiecutter.module_name }}.promotion import (
     accept,
     accepted_model,
     check_predictions,
+    swap_into,
     with_metadata,
 )
 from {{ cookiecutter.module_name }}.settings import Settings
@@ -48,3 +50,21 @@ def test_the_accepted_model_is_replaced_whole(settings: Settings) -> None:
 def test_without_an_accepted_model_packaging_says_to_run_the_pipeline(settings: Settings) -> None:
     with pytest.raises(SystemExit, match="run `make run` first"):
         accepted_model(settings)
+
+
+def test_a_staged_folder_or_file_replaces_the_published_one_whole(tmp_path: Path) -> None:
+    dist, scratch = tmp_path / "dist", tmp_path / "dist" / ".build-1"
+    (dist / "bundle").mkdir(parents=True)
+    (dist / "bundle" / "old.txt").write_text("old")
+    (dist / "bundle.zip").write_text("old")
+    (scratch / "bundle").mkdir(parents=True)
+    (scratch / "bundle" / "new.txt").write_text("new")
+    (scratch / "bundle.zip").write_text("new")
+
+    assert swap_into(scratch / "bundle", dist) == dist / "bundle"
+    assert swap_into(scratch / "bundle.zip", dist) == dist / "bundle.zip"
+
+    assert [p.name for p in (dist / "bundle").iterdir()] == ["new.txt"]
+    assert (dist / "bundle.zip").read_text() == "new"
+    assert sorted(p.name for p in dist.iterdir()) == [".build-1", "bundle", "bundle.zip"]
+    assert list(scratch.iterdir()) == []

@@ -114,6 +114,11 @@ def find_batch(batch_id: str, settings: Settings) -> Path | None:
     return next(settings.log_dir.glob(f"ingest_date=*/{batch_id}.parquet"), None)
 
 
+def batch_of(path: Path) -> str:
+    """The batch a log file holds: the log names each file after its batch."""
+    return path.stem
+
+
 def log_files(settings: Settings) -> list[Path]:
     """Every committed log file (temporary files of appends in flight are hidden)."""
     return sorted(settings.log_dir.glob("ingest_date=*/*.parquet"))

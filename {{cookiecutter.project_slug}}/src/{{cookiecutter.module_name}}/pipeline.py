@@ -16,7 +16,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .evaluate import Evaluation
     from .gate import QualityReport
-    from .package import Bundle
+    from .promotion import Bundle
     from .train import TrainedModel
     from .transform import TransformResult
 

@@ -4,14 +4,28 @@ Kept apart from ``transform.py`` so that stages which only read (the gate, train
 dbt: each orchestrator step starts a fresh process, and importing less makes every step start faster.
 
 What is particular to the production warehouse (its connection, its schemas, its SQL) is in ``production.py``.
+{%- if cookiecutter.warehouse != "duckdb" %}
+Here too is what its ``load_raw.py`` shares with the other production warehouses' loaders: which batches are
+pending, what a load reports, and ``make load-raw``.
+{%- endif %}
 """
 
+{% if cookiecutter.warehouse != "duckdb" -%}
+import argparse
+{% endif -%}
 import os
+{%- if cookiecutter.warehouse != "duckdb" %}
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+{%- endif %}
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+{% if cookiecutter.warehouse != "duckdb" -%}
+from .event_log import batch_of, log_files
+{% endif -%}
 from .settings import Settings
 
 
@@ -50,3 +64,49 @@ def load_training_set(settings: Settings | None = None) -> pd.DataFrame:
     from . import production
 
     return production.load_training_set()
+{%- if cookiecutter.warehouse != "duckdb" %}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load did: the batches it copied, their events, and the batches that were there already."""
+
+    table: str
+    loaded: tuple[str, ...]
+    events: int
+    already_loaded: int
+
+    def __str__(self) -> str:
+        return (
+            f"loaded {len(self.loaded)} batches ({self.events:,} events) into {self.table}; "
+            f"{self.already_loaded} were already there"
+        )
+
+
+def files_to_load(settings: Settings) -> list[Path]:
+    """Every log file, oldest day first; an empty log is an error: there would be nothing to train on."""
+    files = log_files(settings)
+    if not files:
+        raise WarehouseError(f"the event log at {settings.log_dir} is empty: append events first")
+    return files
+
+
+def pending(files: Iterable[Path], loaded: Collection[str]) -> list[Path]:
+    """The log files whose batch is not in the raw table yet, in the log's order (oldest day first)."""
+    return [path for path in files if batch_of(path) not in loaded]
+
+
+def load_failed(table: str, error: Exception) -> WarehouseError:
+    """A client's error as one line naming the table (drivers' messages span several)."""
+    message = " ".join(str(error).split())
+    return WarehouseError(f"loading into {table} failed: {message}")
+
+
+def load_raw_main(load: Callable[[], LoadResult], description: str, argv: list[str] | None) -> None:
+    """``make load-raw``: load the log's new batches and say what was loaded, or exit with the reason."""
+    argparse.ArgumentParser(description=description).parse_args(argv)
+    try:
+        print(load())
+    except WarehouseError as error:
+        raise SystemExit(str(error)) from error
+{%- endif %}

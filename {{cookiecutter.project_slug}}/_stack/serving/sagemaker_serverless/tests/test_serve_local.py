@@ -1,35 +1,6 @@
 """`make serve-local`: the inference functions behind the container's routes, on localhost."""
 
-import json
-import threading
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-
-import pytest
-
-from {{ cookiecutter.module_name }}.serve_local import make_server
-
-from .api_cases import SCORER, SESSION, body, status_of_an_oversized_post
-
-
-@pytest.fixture
-def base_url() -> Iterator[str]:
-    server = make_server(SCORER, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def call(url: str, data: bytes | None = None, method: str | None = None) -> tuple[int, dict[str, object]]:
-    request = urllib.request.Request(url, data=data, method=method or ("POST" if data is not None else "GET"))
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+from .api_cases import SESSION, body, call, status_of_an_oversized_post
 
 
 def test_invocations_and_ping_over_http(base_url: str) -> None:

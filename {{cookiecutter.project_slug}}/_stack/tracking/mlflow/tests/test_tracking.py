@@ -6,7 +6,6 @@ import time.
 
 import json
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -18,66 +17,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.evaluate import Evaluation, evaluate
+from {{ cookiecutter.module_name }}.evaluate import Evaluation
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.tracking import EXPERIMENT, record_run, tracking_uri
-from {{ cookiecutter.module_name }}.train import TrainedModel, train
+from {{ cookiecutter.module_name }}.train import TrainedModel
+
+from .conftest import lookups_of_an_isolated_run
 
 if TYPE_CHECKING:
     from mlflow.entities import Run
 
 PLOTS = {"plots/roc.png", "plots/precision_recall.png", "plots/calibration.png"}
-# record_run in a fresh interpreter, outside pytest and CI (where MLflow keeps quiet by itself), refusing and
-# noting every name lookup beyond this machine, including those made on the way out.
-ISOLATED_RUN = """
-import atexit
-import json
-import pickle
-import socket
-import sys
-
-saved, report = sys.argv[1:]
-refused = []
-atexit.register(lambda: open(report, "w").write(json.dumps(refused)))
-lookup = socket.getaddrinfo
-
-def local_only(host, *args, **kwargs):
-    if host not in ("localhost", "127.0.0.1", "::1"):
-        refused.append(host)
-        raise OSError(f"no lookups beyond this machine: {host}")
-    return lookup(host, *args, **kwargs)
-
-socket.getaddrinfo = local_only
-from {{ cookiecutter.module_name }}.tracking import record_run
-
-with open(saved, "rb") as file:
-    record_run(*pickle.load(file))
-"""
+# Under pytest and CI MLflow keeps quiet by itself: the isolated run goes without them, to prove it anyway.
 QUIET_BY_THEMSELVES = ("PYTEST_CURRENT_TEST", "CI", "GITHUB_ACTIONS", "GITLAB_CI")
-
-
-@pytest.fixture(scope="module")
-def trained(
-    training_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[TrainedModel, Evaluation]:
-    """One model and its evaluation, recorded by each test into its own workspace."""
-    settings = Settings(workspace=tmp_path_factory.mktemp("trained"))
-    model = train(training_frame, settings)
-    return model, evaluate(model, training_frame, settings, settings.artifacts_dir / "evaluation")
-
-
-@pytest.fixture
-def outside(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """An empty home and working directory, away from the workspace, to see whether anything lands there."""
-    home, cwd = tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("cwd")
-    for variable in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(variable, str(home))
-    monkeypatch.chdir(cwd)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    return [home, cwd]
 
 
 def recorded_runs(uri: str) -> list["Run"]:
@@ -90,12 +44,12 @@ def recorded_runs(uri: str) -> list["Run"]:
 
 
 def test_a_run_keeps_params_metrics_plots_and_model_in_the_workspace(
-    trained: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
+    evaluated: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
 ) -> None:
     from mlflow import MlflowClient
     from mlflow.artifacts import download_artifacts
 
-    model, evaluation = trained
+    model, evaluation = evaluated
 
     record_run(model, evaluation, settings)
 
@@ -120,9 +74,9 @@ def test_a_run_keeps_params_metrics_plots_and_model_in_the_workspace(
 
 
 def test_each_run_is_kept_with_the_model_gate_verdict(
-    trained: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
+    evaluated: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
 ) -> None:
-    model, evaluation = trained
+    model, evaluation = evaluated
 
     record_run(model, evaluation, settings)
     record_run(model, evaluation, settings.model_copy(update={"min_lift": 0.99}))
@@ -132,7 +86,7 @@ def test_each_run_is_kept_with_the_model_gate_verdict(
 
 
 def test_mlflow_tracking_uri_chooses_another_store(
-    trained: tuple[TrainedModel, Evaluation],
+    evaluated: tuple[TrainedModel, Evaluation],
     settings: Settings,
     outside: list[Path],
     tmp_path_factory: pytest.TempPathFactory,
@@ -141,7 +95,7 @@ def test_mlflow_tracking_uri_chooses_another_store(
     shared = f"sqlite:///{tmp_path_factory.mktemp('shared') / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", shared)
 
-    record_run(*trained, settings)
+    record_run(*evaluated, settings)
 
     assert tracking_uri(settings) == shared
     assert len(recorded_runs(shared)) == 1
@@ -149,7 +103,7 @@ def test_mlflow_tracking_uri_chooses_another_store(
 
 
 def test_an_unreachable_tracking_server_fails_with_the_fix(
-    trained: tuple[TrainedModel, Evaluation],
+    evaluated: tuple[TrainedModel, Evaluation],
     settings: Settings,
     outside: list[Path],
     monkeypatch: pytest.MonkeyPatch,
@@ -158,27 +112,24 @@ def test_an_unreachable_tracking_server_fails_with_the_fix(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow retries for minutes by default
 
     with pytest.raises(RuntimeError, match=r"cannot use the MLflow tracking store at http://127\.0\.0\.1:.*"):
-        record_run(*trained, settings)
+        record_run(*evaluated, settings)
 
 
 def test_a_run_outside_tests_sends_nothing_and_leaves_no_id_in_home(
-    trained: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
+    evaluated: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
 ) -> None:
-    saved, report = outside[1] / "run.pickle", outside[1] / "refused.json"
-    saved.write_bytes(pickle.dumps((*trained, settings)))
     environment = {name: value for name, value in os.environ.items() if name not in QUIET_BY_THEMSELVES}
 
-    command = [sys.executable, "-c", ISOLATED_RUN, str(saved), str(report)]
-    subprocess.run(command, env=environment, check=True, timeout=300)
+    refused = lookups_of_an_isolated_run(evaluated, settings, outside[1], environment)
 
-    assert json.loads(report.read_text()) == []
+    assert refused == []
     assert not (outside[0] / ".config" / "mlflow").exists()  # where MLflow keeps its telemetry id
     assert len(recorded_runs(tracking_uri(settings))) == 1
 
 
 @pytest.mark.slow
 def test_runs_go_to_a_tracking_server_when_one_is_set(
-    trained: tuple[TrainedModel, Evaluation],
+    evaluated: tuple[TrainedModel, Evaluation],
     settings: Settings,
     outside: list[Path],
     tmp_path_factory: pytest.TempPathFactory,
@@ -187,7 +138,7 @@ def test_runs_go_to_a_tracking_server_when_one_is_set(
     server_dir = tmp_path_factory.mktemp("server")
     with tracking_server(server_dir) as uri:
         monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-        record_run(*trained, settings)
+        record_run(*evaluated, settings)
         (run,) = recorded_runs(uri)
 
     assert run.data.tags["model_gate"] == "passed"

@@ -5,75 +5,24 @@ uploads: W&B's LevelDB-style log of protobuf records behind a 7-byte header.
 """
 
 import json
-import pickle
 import socket
 import struct
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 from wandb.proto.wandb_internal_pb2 import Record  # type: ignore[attr-defined]  # made at import time
 
-from {{ cookiecutter.module_name }}.evaluate import Evaluation, evaluate
+from {{ cookiecutter.module_name }}.evaluate import Evaluation
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.tracking import record_run
-from {{ cookiecutter.module_name }}.train import TrainedModel, train
+from {{ cookiecutter.module_name }}.train import TrainedModel
+
+from .conftest import lookups_of_an_isolated_run
 
 LOG_BLOCK, LOG_HEADER = 32768, 7
 FULL, LAST = 1, 4
-WANDB_VARIABLES = ("WANDB_API_KEY", "WANDB_MODE", "WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR")
-# record_run in a fresh interpreter, refusing and noting every name lookup beyond this machine, including
-# those made on the way out (W&B's usage metrics are sent when the process exits).
-ISOLATED_RUN = """
-import atexit
-import json
-import pickle
-import socket
-import sys
-
-saved, report = sys.argv[1:]
-refused = []
-atexit.register(lambda: open(report, "w").write(json.dumps(refused)))
-lookup = socket.getaddrinfo
-
-def local_only(host, *args, **kwargs):
-    if host not in ("localhost", "127.0.0.1", "::1"):
-        refused.append(host)
-        raise OSError(f"no lookups beyond this machine: {host}")
-    return lookup(host, *args, **kwargs)
-
-socket.getaddrinfo = local_only
-from {{ cookiecutter.module_name }}.tracking import record_run
-
-with open(saved, "rb") as file:
-    record_run(*pickle.load(file))
-"""
-
-
-@pytest.fixture(scope="module")
-def trained(
-    training_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[TrainedModel, Evaluation]:
-    """One model and its evaluation, recorded by each test into its own workspace."""
-    settings = Settings(workspace=tmp_path_factory.mktemp("trained"))
-    model = train(training_frame, settings)
-    return model, evaluate(model, training_frame, settings, settings.artifacts_dir / "evaluation")
-
-
-@pytest.fixture
-def outside(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """An empty home and working directory, away from the workspace, to see whether anything lands there."""
-    home, cwd = tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("cwd")
-    for variable in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(variable, str(home))
-    for variable in WANDB_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.chdir(cwd)
-    return [home, cwd]
 
 
 def records(transaction_log: Path) -> Iterator[Any]:
@@ -120,9 +69,9 @@ def offline_runs(settings: Settings) -> list[dict[str, Any]]:
 
 
 def test_an_offline_run_keeps_params_metrics_plots_and_model_in_the_workspace(
-    trained: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
+    evaluated: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
 ) -> None:
-    model, evaluation = trained
+    model, evaluation = evaluated
 
     record_run(model, evaluation, settings)
 
@@ -145,9 +94,9 @@ def test_an_offline_run_keeps_params_metrics_plots_and_model_in_the_workspace(
 
 
 def test_each_run_is_kept_with_the_model_gate_verdict(
-    trained: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
+    evaluated: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
 ) -> None:
-    model, evaluation = trained
+    model, evaluation = evaluated
 
     record_run(model, evaluation, settings)
     record_run(model, evaluation, settings.model_copy(update={"min_lift": 0.99}))
@@ -156,20 +105,16 @@ def test_each_run_is_kept_with_the_model_gate_verdict(
 
 
 def test_an_offline_run_sends_nothing(
-    trained: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
+    evaluated: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
 ) -> None:
-    saved, report = outside[1] / "run.pickle", outside[1] / "refused.json"
-    saved.write_bytes(pickle.dumps((*trained, settings)))
+    refused = lookups_of_an_isolated_run(evaluated, settings, outside[1])
 
-    command = [sys.executable, "-c", ISOLATED_RUN, str(saved), str(report)]
-    subprocess.run(command, check=True, timeout=300)
-
-    assert json.loads(report.read_text()) == []
+    assert refused == []
     assert len(offline_runs(settings)) == 1
 
 
 def test_wandb_mode_overrides_the_api_key(
-    trained: tuple[TrainedModel, Evaluation],
+    evaluated: tuple[TrainedModel, Evaluation],
     settings: Settings,
     outside: list[Path],
     monkeypatch: pytest.MonkeyPatch,
@@ -177,13 +122,13 @@ def test_wandb_mode_overrides_the_api_key(
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
     monkeypatch.setenv("WANDB_MODE", "offline")
 
-    record_run(*trained, settings)
+    record_run(*evaluated, settings)
 
     assert len(offline_runs(settings)) == 1
 
 
 def test_an_api_key_sends_runs_online_and_an_unreachable_server_fails_with_the_fix(
-    trained: tuple[TrainedModel, Evaluation],
+    evaluated: tuple[TrainedModel, Evaluation],
     settings: Settings,
     outside: list[Path],
     monkeypatch: pytest.MonkeyPatch,
@@ -196,6 +141,6 @@ def test_an_api_key_sends_runs_online_and_an_unreachable_server_fails_with_the_f
     monkeypatch.setenv("WANDB_INIT_TIMEOUT", "5")  # W&B retries for 90 s by default
 
     with pytest.raises(RuntimeError, match=r"cannot record the run on W&B at http://127\.0\.0\.1:.*API_KEY"):
-        record_run(*trained, settings)
+        record_run(*evaluated, settings)
 
     assert not offline_runs(settings)

@@ -19,12 +19,11 @@ from {{ cookiecutter.module_name }}.load_raw import (
     SCHEMA,
     load_job_config,
     load_new_batches,
-    pending,
     raw_table,
 )
 from {{ cookiecutter.module_name }}.production import connect
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
+from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set, pending
 
 
 class FakeJob:

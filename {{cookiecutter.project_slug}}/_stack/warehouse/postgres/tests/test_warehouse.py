@@ -17,12 +17,11 @@ from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA
 from {{ cookiecutter.module_name }}.load_raw import (
     COLUMN_TYPES,
     load_new_batches,
-    pending,
     write_csv,
 )
 from {{ cookiecutter.module_name }}.production import REQUIRED_VARIABLES, connect
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
+from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set, pending
 
 
 @pytest.fixture

@@ -20,12 +20,11 @@ from {{ cookiecutter.module_name }}.load_raw import (
     COLUMN_TYPES,
     copy_statement,
     load_new_batches,
-    pending,
     put_statement,
 )
 from {{ cookiecutter.module_name }}.production import REQUIRED_VARIABLES, connection_parameters
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
+from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set, pending
 
 PUT = re.compile(r"put 'file://(?P<path>.+)' @raw\.log_batches/(?P<batch>[^/]+)/ ")
 COPY = re.compile(r"copy into raw\.events from @raw\.log_batches/(?P<batch>[^/]+)/ ")

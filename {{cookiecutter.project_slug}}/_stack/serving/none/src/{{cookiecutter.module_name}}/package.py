@@ -13,37 +13,30 @@ replaced; then the file is swapped in, the table replaced in one statement, and 
 """
 
 import sys
-from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from .contract import Model, RequestError, score_sessions
-from .promotion import PackagingError, accept, accepted_model, check_predictions
+from .promotion import Bundle, Examples, PackagingError, accept, accepted_model, check_predictions
 from .scoring import Scorer
 from .settings import Settings
 from .training_set import KEY, SPLIT
 from .warehouse import WarehouseError, load_training_set
 
-# Sessions' features, as pandas' ``to_dict(orient="records")`` gives them.
-Examples = Sequence[Mapping[Hashable, Any]]
-
 
 @dataclass(frozen=True)
-class Bundle:
+class Predictions(Bundle):
     """The published predictions: ``archive`` is the Parquet file, also loaded into the warehouse."""
 
-    archive: Path
-    version: str
     rows: int
 
 
 def package(
     exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings
-) -> Bundle:
+) -> Predictions:
     """Check the exported model reproduces ``expected`` on ``examples``, then publish its predictions."""
     model = Scorer.from_export(exported)
     check_predictions(probabilities(model, examples), expected, "the exported model")
@@ -52,7 +45,7 @@ def package(
     return bundle
 
 
-def publish(model: Model, training_set: pd.DataFrame, settings: Settings) -> Bundle:
+def publish(model: Model, training_set: pd.DataFrame, settings: Settings) -> Predictions:
     """Score the holdout and write file and table: readers see the old predictions or the new, never a mix."""
     holdout = training_set[training_set[SPLIT] == "test"]
     predictions = pd.DataFrame(
@@ -74,7 +67,7 @@ def publish(model: Model, training_set: pd.DataFrame, settings: Settings) -> Bun
         staged.replace(path)
     finally:
         staged.unlink(missing_ok=True)
-    return Bundle(path, model.version, len(predictions))
+    return Predictions(path, model.version, len(predictions))
 
 
 def probabilities(model: Model, sessions: Examples) -> list[float]:

@@ -13,51 +13,21 @@ tests/test_warehouse.py checks which batches are chosen, the table definition an
 configuration, with a fake client; the first `make load-raw` with real credentials is the first real run.
 """
 
-import argparse
-from collections.abc import Collection, Iterable
 from contextlib import closing
-from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 from google.api_core.exceptions import GoogleAPIError
 from google.cloud import bigquery
 
-from .event_log import LOG_SCHEMA, log_files
+from .event_log import LOG_SCHEMA, batch_of
 from .production import connect, location, raw_dataset
 from .settings import Settings
-from .warehouse import WarehouseError
+from .warehouse import LoadResult, files_to_load, load_failed, load_raw_main, pending
 
 # The log's Arrow types in BigQuery. The log keeps naive UTC times, which Parquet loads as DATETIME; staging
 # casts them to TIMESTAMP.
 COLUMN_TYPES = {pa.string(): "STRING", pa.timestamp("us"): "DATETIME", pa.float64(): "FLOAT64"}
 SCHEMA = [bigquery.SchemaField(field.name, COLUMN_TYPES[field.type]) for field in LOG_SCHEMA]
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What one load did: the batches it copied, their events, and the batches that were there already."""
-
-    table: str
-    loaded: tuple[str, ...]
-    events: int
-    already_loaded: int
-
-    def __str__(self) -> str:
-        return (
-            f"loaded {len(self.loaded)} batches ({self.events:,} events) into {self.table}; "
-            f"{self.already_loaded} were already there"
-        )
-
-
-def batch_id(path: Path) -> str:
-    """The batch a log file holds: the log names each file after its batch."""
-    return path.stem
-
-
-def pending(files: Iterable[Path], loaded: Collection[str]) -> list[Path]:
-    """The log files whose batch is not in the raw table yet, in the log's order (oldest day first)."""
-    return [path for path in files if batch_id(path) not in loaded]
 
 
 def raw_table(table_id: str) -> bigquery.Table:
@@ -83,10 +53,7 @@ def load_job_config() -> bigquery.LoadJobConfig:
 
 def load_new_batches(settings: Settings | None = None) -> LoadResult:
     """Append every log batch that is not in the raw table yet, one load job per batch."""
-    settings = settings or Settings()
-    files = log_files(settings)
-    if not files:
-        raise WarehouseError(f"the event log at {settings.log_dir} is empty: append events first")
+    files = files_to_load(settings or Settings())
     loaded: list[str] = []
     events = 0
     with closing(connect()) as client:
@@ -106,20 +73,14 @@ def load_new_batches(settings: Settings | None = None) -> LoadResult:
                     )
                 job.result()
                 events += job.output_rows or 0
-                loaded.append(batch_id(path))
+                loaded.append(batch_of(path))
         except GoogleAPIError as error:
-            message = " ".join(str(error).split())
-            raise WarehouseError(f"loading into {table_id} failed: {message}") from error
+            raise load_failed(table_id, error) from error
     return LoadResult(table_id, tuple(loaded), events, len(files) - len(loaded))
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
-    try:
-        print(load_new_batches())
-    except WarehouseError as error:
-        raise SystemExit(str(error)) from error
+    load_raw_main(load_new_batches, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

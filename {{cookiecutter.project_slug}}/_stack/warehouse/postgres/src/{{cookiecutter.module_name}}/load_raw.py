@@ -6,11 +6,8 @@ skipped: loading again adds nothing. Nothing here cleans or deduplicates events;
 reads this table on Postgres exactly as it reads the log files on DuckDB.
 """
 
-import argparse
 import tempfile
-from collections.abc import Collection, Iterable
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -21,41 +18,15 @@ import pyarrow.parquet as pq
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
-from .event_log import LOG_SCHEMA, log_files
+from .event_log import LOG_SCHEMA, batch_of
 from .production import connect, raw_schema
 from .settings import Settings
-from .warehouse import WarehouseError
+from .warehouse import LoadResult, files_to_load, load_failed, load_raw_main, pending
 
 # The log's Arrow types in Postgres. Times stay naive UTC, as in the log files.
 COLUMN_TYPES = {pa.string(): "text", pa.timestamp("us"): "timestamp", pa.float64(): "double precision"}
 # A batch's CSV is held in memory up to this size, then spills to a temporary file.
 SPOOL_BYTES = 64 * 2**20
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What one load did: the batches it copied, their events, and the batches that were there already."""
-
-    table: str
-    loaded: tuple[str, ...]
-    events: int
-    already_loaded: int
-
-    def __str__(self) -> str:
-        return (
-            f"loaded {len(self.loaded)} batches ({self.events:,} events) into {self.table}; "
-            f"{self.already_loaded} were already there"
-        )
-
-
-def batch_id(path: Path) -> str:
-    """The batch a log file holds: the log names each file after its batch."""
-    return path.stem
-
-
-def pending(files: Iterable[Path], loaded: Collection[str]) -> list[Path]:
-    """The log files whose batch is not in the raw table yet, in the log's order (oldest day first)."""
-    return [path for path in files if batch_id(path) not in loaded]
 
 
 def create_statements(schema: str) -> list[sql.Composed]:
@@ -93,10 +64,7 @@ def write_csv(path: Path, sink: IO[bytes]) -> None:
 
 def load_new_batches(settings: Settings | None = None) -> LoadResult:
     """Copy every log batch that is not in the raw table yet, one transaction per batch."""
-    settings = settings or Settings()
-    files = log_files(settings)
-    if not files:
-        raise WarehouseError(f"the event log at {settings.log_dir} is empty: append events first")
+    files = files_to_load(settings or Settings())
     schema = raw_schema()
     loaded: list[str] = []
     events = 0
@@ -106,10 +74,9 @@ def load_new_batches(settings: Settings | None = None) -> LoadResult:
                 copied = _load_batch(database, path, schema)
                 if copied is not None:
                     events += copied
-                    loaded.append(batch_id(path))
+                    loaded.append(batch_of(path))
         except psycopg2.Error as error:
-            message = " ".join(str(error).split())
-            raise WarehouseError(f"loading into {schema}.events failed: {message}") from error
+            raise load_failed(f"{schema}.events", error) from error
     return LoadResult(f"{schema}.events", tuple(loaded), events, len(files) - len(loaded))
 
 
@@ -122,14 +89,14 @@ def _prepare(database: connection, schema: str, files: list[Path]) -> set[str]:
             sql.SQL("select distinct batch_id from {} where batch_id = any(%s)").format(
                 sql.Identifier(schema, "events")
             ),
-            ([batch_id(path) for path in files],),
+            ([batch_of(path) for path in files],),
         )
         return {row[0] for row in cursor.fetchall()}
 
 
 def _load_batch(database: connection, path: Path, schema: str) -> int | None:
     """Copy one batch in its own transaction; None when another loader got there first."""
-    table, batch = sql.Identifier(schema, "events"), batch_id(path)
+    table, batch = sql.Identifier(schema, "events"), batch_of(path)
     # Commits on success, rolls back on any error: a batch is never half loaded.
     with database, database.cursor() as cursor:
         # A loader running at the same time waits here, then finds the batch loaded and skips it.
@@ -145,12 +112,7 @@ def _load_batch(database: connection, path: Path, schema: str) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
-    try:
-        print(load_new_batches())
-    except WarehouseError as error:
-        raise SystemExit(str(error)) from error
+    load_raw_main(load_new_batches, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -14,50 +14,21 @@ tests/test_warehouse.py checks which batches are chosen and the statements sent,
 the first `make load-raw` with real credentials is the first real run.
 """
 
-import argparse
-from collections.abc import Collection, Iterable
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 from snowflake.connector.errors import DatabaseError
 
-from .event_log import LOG_SCHEMA, log_files
+from .event_log import LOG_SCHEMA, batch_of
 from .production import connect, raw_schema
 from .settings import Settings
-from .warehouse import WarehouseError
+from .warehouse import LoadResult, files_to_load, load_failed, load_raw_main, pending
 
 # The log's Arrow types in Snowflake. Times stay naive UTC, as in the log files.
 COLUMN_TYPES = {pa.string(): "varchar", pa.timestamp("us"): "timestamp_ntz", pa.float64(): "float"}
 # Dropped by Snowflake when the session ends, so a failed load leaves nothing behind.
 STAGE = "log_batches"
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What one load did: the batches it copied, their events, and the batches that were there already."""
-
-    table: str
-    loaded: tuple[str, ...]
-    events: int
-    already_loaded: int
-
-    def __str__(self) -> str:
-        return (
-            f"loaded {len(self.loaded)} batches ({self.events:,} events) into {self.table}; "
-            f"{self.already_loaded} were already there"
-        )
-
-
-def batch_id(path: Path) -> str:
-    """The batch a log file holds: the log names each file after its batch."""
-    return path.stem
-
-
-def pending(files: Iterable[Path], loaded: Collection[str]) -> list[Path]:
-    """The log files whose batch is not in the raw table yet, in the log's order (oldest day first)."""
-    return [path for path in files if batch_id(path) not in loaded]
 
 
 def create_statements(schema: str) -> list[str]:
@@ -87,15 +58,12 @@ def copy_statement(path: Path, schema: str) -> str:
 
 
 def _stage_folder(path: Path, schema: str) -> str:
-    return f"@{schema}.{STAGE}/{batch_id(path)}/"
+    return f"@{schema}.{STAGE}/{batch_of(path)}/"
 
 
 def load_new_batches(settings: Settings | None = None) -> LoadResult:
     """Copy every log batch that is not in the raw table yet, one COPY INTO per batch."""
-    settings = settings or Settings()
-    files = log_files(settings)
-    if not files:
-        raise WarehouseError(f"the event log at {settings.log_dir} is empty: append events first")
+    files = files_to_load(settings or Settings())
     schema = raw_schema()
     loaded: list[str] = []
     events = 0
@@ -110,20 +78,14 @@ def load_new_batches(settings: Settings | None = None) -> LoadResult:
                 cursor.execute(copy_statement(path, schema))
                 # One row per file copied: file, status, rows parsed, rows loaded, ...
                 events += sum(int(row[3]) for row in cursor.fetchall())
-                loaded.append(batch_id(path))
+                loaded.append(batch_of(path))
         except DatabaseError as error:
-            message = " ".join(str(error).split())
-            raise WarehouseError(f"loading into {schema}.events failed: {message}") from error
+            raise load_failed(f"{schema}.events", error) from error
     return LoadResult(f"{schema}.events", tuple(loaded), events, len(files) - len(loaded))
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
-    try:
-        print(load_new_batches())
-    except WarehouseError as error:
-        raise SystemExit(str(error)) from error
+    load_raw_main(load_new_batches, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,12 @@
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-from {{ cookiecutter.module_name }}.package import build_bundle
+from {{ cookiecutter.module_name }}.package import build_bundle, unzipped
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.train import train
 
@@ -18,14 +19,15 @@ def test_the_bundles_figures_are_added_to_the_results(tmp_path: Path, training_f
     bundle = build_bundle(train(training_frame, Settings()).export(), tmp_path / "dist")
     (tmp_path / "results.json").write_text(json.dumps({"sizes": []}))
     (tmp_path / "results.md").write_text("# Pipeline benchmark\n")
-    command = [sys.executable, str(SCRIPT), "--bundle", str(bundle.directory), "--out", str(tmp_path)]
+    command = [sys.executable, str(SCRIPT), "--bundle", str(unzipped(bundle)), "--out", str(tmp_path)]
     subprocess.run([*command, "--cold-starts", "2", "--requests", "200"], check=True, capture_output=True)
 
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["sizes"] == []
     figures = results["serving"]
-    assert figures["zipped_bytes"] == bundle.zipped_bytes
-    assert figures["unzipped_bytes"] == bundle.unzipped_bytes
+    assert figures["zipped_bytes"] == bundle.archive.stat().st_size
+    with zipfile.ZipFile(bundle.archive) as zipped:
+        assert figures["unzipped_bytes"] == sum(member.file_size for member in zipped.infolist())
     assert figures["cold_start_seconds"] > figures["cold_start_in_process_seconds"] > 0
     assert 0 < figures["warm_p50_ms"] <= figures["warm_p99_ms"]
     table = (tmp_path / "results.md").read_text()

@@ -39,14 +39,17 @@ PACKAGE = "{{ cookiecutter.module_name }}"
 HERE = Path(__file__).resolve().parent
 # Beside this file in the deployable folder, and so in the container too.
 MODEL_PATH = HERE / "model.json"
+# Modal's working directory inside the container, which it puts on sys.path: a path in Modal's image, not on
+# any developer's machine.
+CONTAINER_DIR = "/root"
 
 # Only what serving needs: the web framework, pinned to the version the tests ran against, the package's
 # standard-library code and the model. Nothing of the training stack.
 image = (
     modal.Image.debian_slim(python_version="3.13")
     .pip_install(f"fastapi=={version('fastapi')}")
-    .add_local_dir(HERE / PACKAGE, f"/root/{PACKAGE}")
-    .add_local_file(MODEL_PATH, "/root/model.json")
+    .add_local_dir(HERE / PACKAGE, f"{CONTAINER_DIR}/{PACKAGE}")
+    .add_local_file(MODEL_PATH, f"{CONTAINER_DIR}/model.json")
 )
 app = modal.App({{ cookiecutter.project_slug | quoted }}, image=image)
 

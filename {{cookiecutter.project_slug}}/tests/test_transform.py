@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -115,15 +116,22 @@ def test_features_only_see_events_before_the_first_purchase(tiny_log: Settings) 
     assert row_of(load_training_set(tiny_log), "hand-s2") == HAND_S2_FEATURES
 
 
-def test_an_event_logged_twice_counts_once(tiny_log: Settings) -> None:
-    # A producer retry: the same events again in a later batch.
+def test_an_event_logged_twice_counts_once_and_the_copy_that_arrived_first_wins(tiny_log: Settings) -> None:
+    # A producer retry: the same events again in a later batch, with prices a later repricing gave.
     append_batch(shopper_events(), batch_id="hand-1", source="test", settings=tiny_log, now=ARRIVAL)
+    repriced = [
+        dict(event, price=event["price"] * 3) if "price" in event else event for event in shopper_events()
+    ]
     retry = ARRIVAL + timedelta(hours=1)
-    append_batch(shopper_events(), batch_id="hand-1-retry", source="test", settings=tiny_log, now=retry)
+    append_batch(repriced, batch_id="hand-1-retry", source="test", settings=tiny_log, now=retry)
 
     build(tiny_log)
 
     assert row_of(load_training_set(tiny_log), "hand-s2") == HAND_S2_FEATURES
+    with duckdb.connect(str(tiny_log.warehouse_path), read_only=True) as warehouse:
+        staged = warehouse.sql("select event_id, batch_id from stg_events where event_id like 'hand-%'").df()
+    assert sorted(staged["event_id"]) == sorted(event["event_id"] for event in shopper_events())
+    assert set(staged["batch_id"]) == {"hand-1"}
 
 
 def test_an_unknown_event_type_stops_the_build(tiny_log: Settings) -> None:

@@ -24,12 +24,22 @@ activity as (
         count(case when event_type = 'detail' then 1 end) as n_detail_views,
         count(case when event_type = 'add_to_cart' then 1 end) as n_cart_adds,
         count(case when event_type = 'remove_from_cart' then 1 end) as n_cart_removes,
-        count(distinct product_id) as n_distinct_products,
-        count(distinct category) as n_distinct_categories,
         {{ seconds_between('min(event_time)', 'max(event_time)') }} as session_seconds,
         avg(case when event_type = 'detail' then price end) as mean_price_viewed,
         max(case when event_type = 'detail' then price end) as max_price_viewed
     from pre_purchase_events
+    group by session_id
+),
+
+catalog_breadth as (
+    -- Distinct counts are the costly aggregate; they skip nulls, so events naming no product or category
+    -- (most are pageviews) are left out before counting.
+    select
+        session_id,
+        count(distinct product_id) as n_distinct_products,
+        count(distinct category) as n_distinct_categories
+    from pre_purchase_events
+    where product_id is not null or category is not null
     group by session_id
 ),
 
@@ -76,8 +86,8 @@ select
     coalesce(activity.n_cart_adds, 0) as n_cart_adds,
     coalesce(activity.n_cart_removes, 0) as n_cart_removes,
     coalesce(activity.n_cart_adds, 0) - coalesce(activity.n_cart_removes, 0) as net_cart_items,
-    coalesce(activity.n_distinct_products, 0) as n_distinct_products,
-    coalesce(activity.n_distinct_categories, 0) as n_distinct_categories,
+    coalesce(catalog_breadth.n_distinct_products, 0) as n_distinct_products,
+    coalesce(catalog_breadth.n_distinct_categories, 0) as n_distinct_categories,
     coalesce(activity.session_seconds, 0) as session_seconds,
     cast(coalesce(activity.mean_price_viewed, 0) as {{ type_double() }}) as mean_price_viewed,
     cast(coalesce(activity.max_price_viewed, 0) as {{ type_double() }}) as max_price_viewed,
@@ -85,6 +95,7 @@ select
     case when start_time.start_weekday in (0, 6) then 1 else 0 end as is_weekend
 from sessions
 left join activity on sessions.session_id = activity.session_id
+left join catalog_breadth on sessions.session_id = catalog_breadth.session_id
 inner join start_time on sessions.session_id = start_time.session_id
 inner join prior_sessions on sessions.session_id = prior_sessions.session_id
 inner join prior_purchases on sessions.session_id = prior_purchases.session_id

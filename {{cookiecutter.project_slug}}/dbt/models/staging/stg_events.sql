@@ -23,11 +23,33 @@ typed as (
     from log_events
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by event_id order by ingest_time, batch_id) as copy_number
+-- Nearly every event is logged once. Ranking copies needs every event sorted by id, so only the ids logged
+-- more than once are ranked; the rest pass straight through (measured by `make bench`).
+repeated_ids as (
+    select event_id
     from typed
+    -- Missing ids are left to the not_null tests (and would make `not in` below match nothing).
+    where event_id is not null
+    group by event_id
+    having count(*) > 1
+),
+
+first_copies_of_repeats as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by event_id order by ingest_time, batch_id) as copy_number
+        from typed
+        where event_id in (select repeated_ids.event_id from repeated_ids)
+    ) as ranked
+    where copy_number = 1
+),
+
+logged_once as (
+    select *
+    from typed
+    where event_id not in (select repeated_ids.event_id from repeated_ids)
 )
 
 select
@@ -42,5 +64,18 @@ select
     product_id,
     category,
     price
-from ranked
-where copy_number = 1
+from logged_once
+union all
+select
+    event_id,
+    event_time,
+    ingest_time,
+    source,
+    batch_id,
+    session_id,
+    user_id,
+    event_type,
+    product_id,
+    category,
+    price
+from first_copies_of_repeats

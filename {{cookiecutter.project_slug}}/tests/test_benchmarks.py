@@ -44,6 +44,10 @@ def test_every_stage_of_every_variant_is_measured(bench: Path) -> None:
         for measurement in run[variant].values():
             assert measurement["seconds"] > 0, measurement
             assert measurement["peak_rss_bytes"] > 10 * 2**20, measurement
+    inside = run["pipeline"]["transform"]["dbt"]
+    assert set(inside["model_seconds"]) == {"stg_events", "sessions", "session_features", "training_set"}
+    assert inside["tests"] > 0
+    assert 0 < inside["dbt_run_seconds"] < run["pipeline"]["transform"]["seconds"]
     assert results["machine"]["cpus"] >= 1
 
 
@@ -53,6 +57,7 @@ def test_the_table_and_the_plot_are_written(bench: Path) -> None:
     table = (bench / "results.md").read_text()
     assert "## Stages" in table
     assert "## Ratios" in table
+    assert "## Inside the transform" in table
     assert f"| {events:,} | pipeline | **total** |" in table
     assert (bench / "results.png").read_bytes().startswith(b"\x89PNG")
 

@@ -1,9 +1,9 @@
 """Shared fixtures: every test works in its own temporary workspace, never in the project's data folder."""
 
+import fcntl
 {% if cookiecutter.tracking != "none" -%}
 import json
 {% endif -%}
-import fcntl
 import os
 import pickle
 import shutil

@@ -40,6 +40,8 @@ PRODUCERS.set_forkserver_preload(["tests.appender"])
 
 @dataclass(frozen=True)
 class Producer:
+    """A producer's process and the pipe it reports on."""
+
     process: BaseProcess
     lines: Connection
 
@@ -55,6 +57,7 @@ def start_producer(settings: Settings, first: int, last: int) -> Producer:
 
 
 def kill(producer: Producer) -> None:
+    """SIGKILL: no handler runs, no file is closed, the write stops wherever it was."""
     producer.process.kill()
     producer.process.join()
     producer.lines.close()

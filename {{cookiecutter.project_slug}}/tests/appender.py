@@ -1,14 +1,12 @@
-"""A producer in its own process, for the log's fault tests: appends numbered batches, one after another.
+"""A producer for the log's fault tests: appends numbered batches, one after another, in its own process.
 
-    python -m tests.appender WORKSPACE FIRST LAST
-
-Appends batches FIRST..LAST-1 (each ``EVENTS_PER_BATCH`` events, ``BAD_PER_BATCH`` of them malformed) and
-prints one line per batch, ``<batch id> <appended> <quarantined>`` (``- -`` when it was already there). It
-prints ``ready`` once its imports are done, so a test can kill it while it writes rather than while it starts.
+``produce`` appends batches ``first``..``last - 1`` (each ``EVENTS_PER_BATCH`` events, ``BAD_PER_BATCH`` of
+them malformed) and reports one line per batch, ``<batch id> <appended> <quarantined>`` (``- -`` when it was
+already there). It reports ``ready`` first, so a test can kill it while it writes rather than while it starts.
 """
 
-import sys
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +39,12 @@ def events(number: int) -> list[dict[str, Any]]:
     ]
 
 
-def main(workspace: str, first: str, last: str) -> None:
-    settings = Settings(workspace=Path(workspace))
-    print("ready", flush=True)
-    for number in range(int(first), int(last)):
+def produce(workspace: Path, first: int, last: int, report: Connection) -> None:
+    settings = Settings(workspace=workspace)
+    report.send("ready")
+    for number in range(first, last):
         result = append_batch(
             events(number), batch_id=batch_id(number), source="faults", settings=settings, now=NOW
         )
         done = "- -" if result.already_present else f"{result.appended} {result.quarantined}"
-        print(batch_id(number), done, flush=True)
-
-
-if __name__ == "__main__":
-    main(*sys.argv[1:])
+        report.send(f"{batch_id(number)} {done}")

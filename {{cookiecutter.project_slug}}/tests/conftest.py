@@ -1,22 +1,22 @@
 """Shared fixtures: every test works in its own temporary workspace, never in the project's data folder."""
 
+import fcntl
 {% if cookiecutter.tracking != "none" -%}
 import json
 {% endif -%}
 import os
-{% if cookiecutter.tracking != "none" -%}
 import pickle
-{% endif -%}
 import shutil
 import subprocess
 import sys
+import tempfile
 {% if cookiecutter.serving != "none" -%}
 import threading
 {% endif -%}
 {% if cookiecutter.serving in ["gcp_cloud_run", "modal"] -%}
 import time
 {% endif -%}
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,18 +24,20 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.module_name }} import pipeline
 from {{ cookiecutter.module_name }}.promotion import Examples
 from {{ cookiecutter.module_name }}.sample import write_sample
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import FEATURES
-from {{ cookiecutter.module_name }}.transform import build
 from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 if TYPE_CHECKING:
 {%- if cookiecutter.tracking != "none" %}
     from {{ cookiecutter.module_name }}.evaluate import Evaluation
 {%- endif %}
+    from {{ cookiecutter.module_name }}.pipeline import RunSummary
     from {{ cookiecutter.module_name }}.train import TrainedModel
+    from {{ cookiecutter.module_name }}.transform import TransformResult
 
 # Big enough that every split has sessions and purchases, small enough to build in seconds.
 TINY_SAMPLE_EVENTS = 30_000
@@ -58,39 +60,76 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(workspace=tmp_path)
 
 
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> object:
+    """What ``make`` returns for a new folder, made once per test run however many workers ask for it.
+
+    `make test` runs the tests in several pytest-xdist workers. The first to ask makes it where every worker
+    can read it and saves the result; the others wait for that (a file lock) and load it, rather than each
+    spending seconds on the same data.
+    """
+    run_dir = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        run_dir = run_dir.parent  # the run's temporary folder, which holds each worker's
+    saved = run_dir / f"{name}.pickle"
+    with (run_dir / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            saved.write_bytes(pickle.dumps(make(Path(tempfile.mkdtemp(prefix=f"{name}-", dir=run_dir)))))
+        return pickle.loads(saved.read_bytes())  # noqa: S301 (this run's own file)
+
+
 @pytest.fixture(scope="session")
 def _tiny_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workspace = tmp_path_factory.mktemp("tiny-log")
-    write_sample(TINY_SAMPLE_EVENTS, Settings(workspace=workspace), progress=False)
-    return workspace / "data" / "log"
+    def sample(workspace: Path) -> Path:
+        write_sample(TINY_SAMPLE_EVENTS, Settings(workspace=workspace), progress=False)
+        return workspace / "data" / "log"
+
+    log = made_once(tmp_path_factory, "tiny-log", sample)
+    assert isinstance(log, Path)
+    return log
 
 
 @pytest.fixture
 def tiny_log(settings: Settings, _tiny_log: Path) -> Settings:
-    """The settings fixture, with a tiny sample log already in its workspace (generated once per session)."""
+    """The settings fixture, with a tiny sample log already in its workspace (generated once per test run)."""
     shutil.copytree(_tiny_log, settings.data_dir / "log")
     return settings
 
 
+@dataclass(frozen=True)
+class Built:
+    """The tiny log built into a warehouse: the workspace (copy it before changing it) and what dbt did."""
+
+    workspace: Path
+    result: "TransformResult"
+
+
 @pytest.fixture(scope="session")
-def _built(_tiny_log: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workspace = tmp_path_factory.mktemp("built")
-    shutil.copytree(_tiny_log, workspace / "data" / "log")
-    build(Settings(workspace=workspace))
-    return workspace
+def tiny_build(_tiny_log: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The tiny log, built once per test run. dbt is imported here rather than at the top: it takes a second,
+    and pytest-xdist's controller, which runs no test, reads this file too."""
+    from {{ cookiecutter.module_name }}.transform import build
+
+    def build_log(workspace: Path) -> Built:
+        shutil.copytree(_tiny_log, workspace / "data" / "log")
+        return Built(workspace, build(Settings(workspace=workspace)))
+
+    built = made_once(tmp_path_factory, "built", build_log)
+    assert isinstance(built, Built)
+    return built
 
 
 @pytest.fixture
-def built(settings: Settings, _built: Path) -> Settings:
-    """The settings fixture, with the tiny log already built into a warehouse (built once per session)."""
-    shutil.copytree(_built / "data", settings.data_dir)
+def built(settings: Settings, tiny_build: Built) -> Settings:
+    """The settings fixture, with the tiny log already built into a warehouse (built once per test run)."""
+    shutil.copytree(tiny_build.workspace / "data", settings.data_dir)
     return settings
 
 
 @pytest.fixture(scope="session")
-def training_frame(_built: Path) -> pd.DataFrame:
+def training_frame(tiny_build: Built) -> pd.DataFrame:
     """The tiny sample's training set; copy it before changing it."""
-    return load_training_set(Settings(workspace=_built))
+    return load_training_set(Settings(workspace=tiny_build.workspace))
 
 
 @dataclass(frozen=True)
@@ -105,15 +144,49 @@ class Trained:
 
 
 @pytest.fixture(scope="session")
-def trained(training_frame: pd.DataFrame) -> Trained:
-    """Trained once per session; the model family's import waits until a packaging test asks for it."""
+def trained(training_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    """Trained once per test run; the model family's import waits until a packaging test asks for it."""
     from {{ cookiecutter.module_name }}.train import train
 
-    model = train(training_frame, Settings())
-    rows = training_frame.head(50)
-    examples = rows[list(FEATURES)].to_dict(orient="records")
-    expected = model.predict_proba(rows).tolist()
-    return Trained(model, model.export() | {"version": "v-test"}, examples, expected)
+    def train_tiny(_unused: Path) -> Trained:
+        model = train(training_frame, Settings())
+        rows = training_frame.head(50)
+        examples = rows[list(FEATURES)].to_dict(orient="records")
+        expected = model.predict_proba(rows).tolist()
+        return Trained(model, model.export() | {"version": "v-test"}, examples, expected)
+
+    made = made_once(tmp_path_factory, "trained", train_tiny)
+    assert isinstance(made, Trained)
+    return made
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    """`make run` from an empty log: the workspace it left (copy it before changing it) and its summary."""
+
+    workspace: Path
+    summary: "RunSummary"
+
+
+@pytest.fixture(scope="session")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
+    """The whole pipeline on a tiny sample, once per test run: later tests start from copies of it."""
+
+    def run(workspace: Path) -> FirstRun:
+        summary = pipeline.run(Settings(workspace=workspace), sample_events=TINY_SAMPLE_EVENTS)
+        return FirstRun(workspace, summary)
+
+    first = made_once(tmp_path_factory, "first-run", run)
+    assert isinstance(first, FirstRun)
+    return first
+
+
+@pytest.fixture
+def accepted_run(settings: Settings, first_run: FirstRun) -> Settings:
+    """The settings fixture, with a copy of the first run in its workspace: log, warehouse, accepted model,
+    bundle, reports."""
+    shutil.copytree(first_run.workspace, settings.workspace, dirs_exist_ok=True)
+    return settings
 
 
 def make_package(settings: Settings) -> None:

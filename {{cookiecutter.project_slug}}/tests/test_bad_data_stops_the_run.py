@@ -6,7 +6,6 @@ the data-quality tool, dbt's tests stop the transform stage and the quality gate
 never starts, and the model and bundle of the last accepted run are left as they were.
 """
 
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,21 +83,6 @@ def volume_drop(settings: Settings) -> None:
             path.unlink()
 
 
-@pytest.fixture(scope="session")
-def _accepted(_tiny_log: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workspace = tmp_path_factory.mktemp("accepted")
-    shutil.copytree(_tiny_log, workspace / "data" / "log")
-    pipeline.run(Settings(workspace=workspace))
-    return workspace
-
-
-@pytest.fixture
-def accepted(settings: Settings, _accepted: Path) -> Settings:
-    """The settings fixture's workspace, holding a run that was accepted: model, bundle, reports."""
-    shutil.copytree(_accepted, settings.workspace, dirs_exist_ok=True)
-    return settings
-
-
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
 
@@ -123,7 +107,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     ],
 )
 def test_bad_data_stops_the_run_before_training_and_keeps_the_accepted_model(
-    accepted: Settings,
+    accepted_run: Settings,
     monkeypatch: pytest.MonkeyPatch,
     corrupt: Corruption,
     stage: type[Exception],
@@ -133,11 +117,11 @@ def test_bad_data_stops_the_run_before_training_and_keeps_the_accepted_model(
         raise AssertionError("training started on bad data")
 
     monkeypatch.setattr(pipeline, "train_model", train_model)
-    model, bundle = snapshot(accepted.artifacts_dir / "model"), snapshot(accepted.dist_dir)
-    corrupt(accepted)
+    model, bundle = snapshot(accepted_run.artifacts_dir / "model"), snapshot(accepted_run.dist_dir)
+    corrupt(accepted_run)
 
     with pytest.raises(stage, match=check):
-        pipeline.run(accepted)
+        pipeline.run(accepted_run)
 
-    assert snapshot(accepted.artifacts_dir / "model") == model
-    assert snapshot(accepted.dist_dir) == bundle
+    assert snapshot(accepted_run.artifacts_dir / "model") == model
+    assert snapshot(accepted_run.dist_dir) == bundle

@@ -5,11 +5,12 @@ reads the log) never see a partial file, every batch is wholly there or wholly a
 producer again completes the log without a duplicate.
 """
 
-import os
+import multiprocessing
 import signal
-import subprocess
-import sys
 import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import duckdb
@@ -24,32 +25,57 @@ from hypothesis import strategies as st
 from {{ cookiecutter.module_name }}.event_log import append_batch, log_files
 from {{ cookiecutter.module_name }}.settings import Settings
 
-from .appender import BAD_PER_BATCH, EVENTS_PER_BATCH, NOW, batch_id
+from .appender import BAD_PER_BATCH, EVENTS_PER_BATCH, NOW, batch_id, produce
 
-PROJECT = Path(__file__).resolve().parents[1]
 GOOD_PER_BATCH = EVENTS_PER_BATCH - BAD_PER_BATCH
 KILLS = 30
 BATCHES = 200  # more than the killed producers get through: every kill lands while batches are written
 
 
-def start_producer(settings: Settings, first: int, last: int) -> subprocess.Popen[str]:
-    """``tests/appender.py`` in its own process, once its imports are done."""
-    producer = subprocess.Popen(
-        [sys.executable, "-m", "tests.appender", str(settings.workspace), str(first), str(last)],
-        cwd=PROJECT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert producer.stdout is not None and producer.stdout.readline() == "ready\n"
-    return producer
+# Producers are forked from a server process that has already imported the log's code, pandas and pyarrow:
+# starting a fresh interpreter for each of the many killed producers would be most of this file's run time.
+PRODUCERS = multiprocessing.get_context("forkserver")
+PRODUCERS.set_forkserver_preload(["tests.appender"])
 
 
-def finish(producer: subprocess.Popen[str]) -> list[str]:
-    """What the producer printed after ``ready``, once it is done (read through the pipe's buffer)."""
-    assert producer.stdout is not None
-    output = producer.stdout.read()
-    assert producer.wait(timeout=600) == 0
-    return output.splitlines()
+@dataclass(frozen=True)
+class Producer:
+    """A producer's process and the pipe it reports on."""
+
+    process: BaseProcess
+    lines: Connection
+
+
+def start_producer(settings: Settings, first: int, last: int) -> Producer:
+    """``tests/appender.py``'s producer in its own process, once it is ready to write."""
+    lines, report = PRODUCERS.Pipe(duplex=False)
+    process = PRODUCERS.Process(target=produce, args=(settings.workspace, first, last, report))
+    process.start()
+    report.close()
+    assert lines.recv() == "ready"
+    return Producer(process, lines)
+
+
+def kill(producer: Producer) -> None:
+    """SIGKILL: no handler runs, no file is closed, the write stops wherever it was."""
+    producer.process.kill()
+    producer.process.join()
+    producer.lines.close()
+    assert producer.process.exitcode == -signal.SIGKILL
+
+
+def finish(producer: Producer) -> list[str]:
+    """What the producer reported after ``ready``, once it is done."""
+    lines: list[str] = []
+    while True:
+        try:
+            lines.append(producer.lines.recv())
+        except EOFError:
+            break
+    producer.process.join(timeout=600)
+    producer.lines.close()
+    assert producer.process.exitcode == 0
+    return lines
 
 
 def batches_as_readers_see_them(settings: Settings) -> pd.DataFrame:
@@ -80,9 +106,9 @@ def temporary_files(settings: Settings) -> set[Path]:
     return set(settings.data_dir.rglob(".*.tmp"))
 
 
-def wait_for_a_write(settings: Settings, producer: subprocess.Popen[str], known: set[Path]) -> None:
+def wait_for_a_write(settings: Settings, producer: Producer, known: set[Path]) -> None:
     """Return as soon as the producer starts writing a file (or has stopped)."""
-    while producer.poll() is None and not temporary_files(settings) - known:
+    while producer.process.is_alive() and not temporary_files(settings) - known:
         time.sleep(0.0005)
 
 
@@ -99,8 +125,7 @@ def test_a_producer_killed_mid_write_leaves_only_whole_batches_and_a_rerun_compl
             time.sleep(rng.uniform(0.0, 0.6))
         else:
             wait_for_a_write(settings, producer, known)
-        os.kill(producer.pid, signal.SIGKILL)
-        assert producer.wait() == -signal.SIGKILL
+        kill(producer)
         # A write cut short leaves its temporary file behind: proof that this kill landed mid-write.
         left = temporary_files(settings)
         interrupted_writes += bool(left - known)

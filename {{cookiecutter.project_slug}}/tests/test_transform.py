@@ -2,9 +2,7 @@
 
 import hashlib
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -16,6 +14,8 @@ from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import COLUMNS, FEATURES, SPLITS
 from {{ cookiecutter.module_name }}.transform import TransformError, build
 from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
+
+from .conftest import Built
 
 # Hand-written events arrive after the sample log's last day, like a late batch would.
 ARRIVAL = datetime(2025, 3, 10, 12, tzinfo=UTC)
@@ -82,9 +82,8 @@ def row_of(frame: pd.DataFrame, session_id: str) -> dict[str, Any]:
     return {column: row.iloc[0][column] for column in HAND_S2_FEATURES}
 
 
-def test_build_produces_the_training_set_contract(tiny_log: Settings) -> None:
-    result = build(tiny_log)
-    frame = load_training_set(tiny_log)
+def test_build_produces_the_training_set_contract(tiny_build: Built, training_frame: pd.DataFrame) -> None:
+    result, frame = tiny_build.result, training_frame
 
     assert result.models >= 4
     assert result.tests > 0
@@ -97,15 +96,13 @@ def test_build_produces_the_training_set_contract(tiny_log: Settings) -> None:
     assert all(pd.api.types.is_numeric_dtype(dtype) for dtype in features.dtypes)
 
 
-def test_splits_follow_the_cutoffs(tiny_log: Settings) -> None:
-    build(tiny_log)
-    frame = load_training_set(tiny_log)
-    start = frame.groupby("split")["session_start"]
+def test_splits_follow_the_cutoffs(training_frame: pd.DataFrame, settings: Settings) -> None:
+    start = training_frame.groupby("split")["session_start"]
 
-    assert start.max()["train"] < pd.Timestamp(tiny_log.train_cutoff)
-    assert start.min()["validation"] >= pd.Timestamp(tiny_log.train_cutoff)
-    assert start.max()["validation"] < pd.Timestamp(tiny_log.validation_cutoff)
-    assert start.min()["test"] >= pd.Timestamp(tiny_log.validation_cutoff)
+    assert start.max()["train"] < pd.Timestamp(settings.train_cutoff)
+    assert start.min()["validation"] >= pd.Timestamp(settings.train_cutoff)
+    assert start.max()["validation"] < pd.Timestamp(settings.validation_cutoff)
+    assert start.min()["test"] >= pd.Timestamp(settings.validation_cutoff)
 
 
 def test_features_only_see_events_before_the_first_purchase(tiny_log: Settings) -> None:
@@ -153,23 +150,17 @@ def content_hash(frame: pd.DataFrame) -> str:
 
 
 def test_dropping_everything_but_the_log_and_rebuilding_gives_identical_training_data(
-    tiny_log: Settings, tmp_path: Path
+    tiny_log: Settings, training_frame: pd.DataFrame
 ) -> None:
     """The log is the source of truth: the warehouse and dbt's files are derived, and rebuilt the same."""
-    build(tiny_log)
-    first = load_training_set(tiny_log)
-    # Everything but the log goes: the warehouse, dbt's compiled SQL and state, and any other workspace.
-    replay = Settings(workspace=tmp_path / "replay")
-    shutil.copytree(tiny_log.data_dir / "log", replay.data_dir / "log")
-    shutil.rmtree(tiny_log.data_dir / "dbt")
-    tiny_log.warehouse_path.unlink()
+    # The training frame was built from this log in another workspace; this one holds nothing but the log: no
+    # warehouse, none of dbt's compiled SQL or state.
+    assert [path.name for path in tiny_log.data_dir.iterdir()] == ["log"]
 
     build(tiny_log)
-    build(replay)
 
-    assert content_hash(load_training_set(tiny_log)) == content_hash(first)
-    assert content_hash(load_training_set(replay)) == content_hash(first)
-    pd.testing.assert_frame_equal(load_training_set(replay), first, check_exact=True)
+    assert content_hash(load_training_set(tiny_log)) == content_hash(training_frame)
+    pd.testing.assert_frame_equal(load_training_set(tiny_log), training_frame, check_exact=True)
 
 
 def test_an_empty_log_is_explained(settings: Settings) -> None:

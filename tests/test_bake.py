@@ -285,7 +285,7 @@ def test_config_file_and_replay_reproduce_the_same_answers(tmp_path: Path) -> No
 
 
 def test_no_template_file_is_hidden_from_git() -> None:
-    """The generated project's .gitignore also applies inside the template: it must not hide template files."""
+    """The generated project's .gitignore also applies inside the template: it must hide no template file."""
     if not (TEMPLATE / ".git").exists():
         pytest.skip("the template is not a git checkout here")
     listed = run(

@@ -141,6 +141,7 @@ def test_a_plain_cookiecutter_project_links_and_then_updates(
     updated = make("update-template", project, project_env)
 
     assert updated.returncode == 0, updated.stdout + updated.stderr
-    assert json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["tracking"] == "mlflow"
+    answers = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
+    assert answers["tracking"] == "mlflow"
     assert "EVENTS ?= 250000" in (project / "Makefile").read_text()
     assert (project / "tests" / "test_lambda_handler.py").exists()

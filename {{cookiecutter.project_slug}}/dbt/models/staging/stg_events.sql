@@ -34,22 +34,19 @@ repeated_ids as (
     having count(*) > 1
 ),
 
-first_copies_of_repeats as (
-    select *
-    from (
-        select
-            *,
-            row_number() over (partition by event_id order by ingest_time, batch_id) as copy_number
-        from typed
-        where event_id in (select repeated_ids.event_id from repeated_ids)
-    ) as ranked
-    where copy_number = 1
-),
-
-logged_once as (
-    select *
+ranked as (
+    -- An id logged once is its own first copy; the copies of a repeated id are numbered by arrival.
+    select
+        *,
+        1 as copy_number
     from typed
     where event_id not in (select repeated_ids.event_id from repeated_ids)
+    union all
+    select
+        *,
+        row_number() over (partition by event_id order by ingest_time, batch_id) as copy_number
+    from typed
+    where event_id in (select repeated_ids.event_id from repeated_ids)
 )
 
 select
@@ -64,18 +61,5 @@ select
     product_id,
     category,
     price
-from logged_once
-union all
-select
-    event_id,
-    event_time,
-    ingest_time,
-    source,
-    batch_id,
-    session_id,
-    user_id,
-    event_type,
-    product_id,
-    category,
-    price
-from first_copies_of_repeats
+from ranked
+where copy_number = 1

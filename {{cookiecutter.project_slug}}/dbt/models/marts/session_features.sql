@@ -6,13 +6,11 @@ with sessions as (
     select * from {{ ref('sessions') }}
 ),
 
-events as (
-    select * from {{ ref('stg_events') }}
-),
-
+-- The events are read where they are used rather than through one import CTE: DuckDB materializes a CTE
+-- that is read twice, which would copy every event once more.
 pre_purchase_events as (
     select events.*
-    from events
+    from {{ ref('stg_events') }} as events
     inner join sessions on events.session_id = sessions.session_id
     where sessions.first_purchase_at is null or events.event_time < sessions.first_purchase_at
 ),
@@ -58,7 +56,7 @@ prior_purchases as (
         sessions.session_id,
         count(purchases.event_id) as prior_purchases
     from sessions
-    left join events as purchases
+    left join {{ ref('stg_events') }} as purchases
         on
             sessions.user_id = purchases.user_id
             and purchases.event_type = 'purchase'

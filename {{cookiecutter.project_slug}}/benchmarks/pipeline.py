@@ -321,9 +321,11 @@ def describe(measurement: Measurement, events: int) -> str:
     )
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
+def machine(settings: Settings) -> dict[str, Any]:
+    """What the figures were measured on, and with how much memory the steps were allowed."""
     from importlib.metadata import version
+
+    from {{ cookiecutter.module_name }}.transform import duckdb_memory_limit_mb
 
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
@@ -336,6 +338,9 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         # Other work on the machine slows every figure: compare runs made under similar loads.
         "load_average_1min": os.getloadavg()[0],
+        # DuckDB keeps data cached up to its limit, so the transform's peak memory follows the step's memory.
+        "step_memory_mb": settings.memory_mb,
+        "duckdb_memory_limit_mb": duckdb_memory_limit_mb(settings),
         **{package: version(package) for package in ("duckdb", "dbt-core", "pandas", "scikit-learn")},
     }
 
@@ -375,6 +380,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{host['system']}; Python {host['python']}, DuckDB {host['duckdb']}, dbt-core {host['dbt-core']}, "
         f"pandas {host['pandas']}, scikit-learn {host['scikit-learn']}; "
         f"load average {host['load_average_1min']:.1f} at the start. Each figure is from a fresh process.",
+        f"The steps may use {host['step_memory_mb']:,} MB (Settings.memory_mb), so DuckDB's memory limit is "
+        f"{host['duckdb_memory_limit_mb']:,} MB.",
         "",
         "## Stages",
         "",
@@ -518,7 +525,7 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     args.out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"machine": machine(), "sizes": []}
+    results: dict[str, Any] = {"machine": machine(Settings(workspace=args.workspace)), "sizes": []}
     for size in sorted(args.sizes):
         results["sizes"].append(
             bench_size(size, args.workspace.resolve() / f"n{size}", int(args.baseline_memory_gb * 2**30))

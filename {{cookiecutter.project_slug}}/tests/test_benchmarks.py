@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.module_name }}.resources import usable_memory_mb
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import COLUMNS, KEY
 from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "pipeline.py"
 SIZE = 30_000
+STEP_MEMORY_MB = 3_000
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,9 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder of one benchmark run on a tiny log: results files, and the run's workspace."""
     out = tmp_path_factory.mktemp("bench")
     command = [sys.executable, str(SCRIPT), "--sizes", str(SIZE), "--workspace", str(out / "workspace")]
-    subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
+    # A small step, set the way a user sets it: the results must say what memory the stages were allowed.
+    environment = os.environ | {"{{ cookiecutter.module_name | upper }}_MEMORY_MB": str(STEP_MEMORY_MB)}
+    subprocess.run([*command, "--out", str(out)], check=True, capture_output=True, env=environment)
     return out
 
 
@@ -49,6 +54,8 @@ def test_every_stage_of_every_variant_is_measured(bench: Path) -> None:
     assert inside["tests"] > 0
     assert 0 < inside["dbt_run_seconds"] < run["pipeline"]["transform"]["seconds"]
     assert results["machine"]["cpus"] >= 1
+    assert results["machine"]["step_memory_mb"] == STEP_MEMORY_MB
+    assert results["machine"]["duckdb_memory_limit_mb"] == usable_memory_mb(STEP_MEMORY_MB) // 2
 
 
 @pytest.mark.slow
@@ -58,6 +65,7 @@ def test_the_table_and_the_plot_are_written(bench: Path) -> None:
     assert "## Stages" in table
     assert "## Ratios" in table
     assert "## Inside the transform" in table
+    assert f"DuckDB's memory limit is {usable_memory_mb(STEP_MEMORY_MB) // 2:,} MB" in table
     assert f"| {events:,} | pipeline | **total** |" in table
     assert (bench / "results.png").read_bytes().startswith(b"\x89PNG")
 

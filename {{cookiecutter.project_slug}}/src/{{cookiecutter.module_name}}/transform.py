@@ -67,8 +67,7 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
 
     env = {
         "DBT_DUCKDB_PATH": str(settings.warehouse_path),
-        # Half of what the step may use: DuckDB spills to disk past its limit, Python needs the rest.
-        "DBT_DUCKDB_MEMORY_LIMIT": f"{usable_memory_mb(settings.memory_mb) // 2}MB",
+        "DBT_DUCKDB_MEMORY_LIMIT": f"{duckdb_memory_limit_mb(settings)}MB",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     with _environment(env):
@@ -85,6 +84,11 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
         models=sum(r.node.resource_type == NodeType.Model for r in results),
         tests=sum(r.node.resource_type == NodeType.Test for r in results),
     )
+
+
+def duckdb_memory_limit_mb(settings: Settings) -> int:
+    """Half of what the step may use: DuckDB spills to disk past its limit, Python needs the rest."""
+    return usable_memory_mb(settings.memory_mb) // 2
 
 
 def _builds_locally(target: str | None) -> bool:

@@ -29,7 +29,12 @@ from .appender import BAD_PER_BATCH, EVENTS_PER_BATCH, NOW, batch_id, produce
 
 GOOD_PER_BATCH = EVENTS_PER_BATCH - BAD_PER_BATCH
 KILLS = 30
-BATCHES = 200  # more than the killed producers get through: every kill lands while batches are written
+BATCHES = 200
+# A kill at a random moment comes after 0 to MAX_BATCHES_BEFORE_KILL appended batches, then up to MAX_DELAY
+# seconds: counted in batches, so however fast the machine, the killed producers stay far short of BATCHES
+# and every kill lands while the log is being written.
+MAX_BATCHES_BEFORE_KILL = 3
+MAX_DELAY = 0.05
 
 
 # Producers are forked from a server process that has already imported the log's code, pandas and pyarrow:
@@ -112,6 +117,12 @@ def wait_for_a_write(settings: Settings, producer: Producer, known: set[Path]) -
         time.sleep(0.0005)
 
 
+def wait_for_appends(producer: Producer, batches: int) -> None:
+    """Return once the producer has appended ``batches`` batches; those already in the log do not count."""
+    while batches:
+        batches -= not producer.lines.recv().endswith("- -")
+
+
 @pytest.mark.slow
 def test_a_producer_killed_mid_write_leaves_only_whole_batches_and_a_rerun_completes_the_log(
     settings: Settings,
@@ -122,7 +133,8 @@ def test_a_producer_killed_mid_write_leaves_only_whole_batches_and_a_rerun_compl
     for attempt in range(KILLS):
         producer = start_producer(settings, 0, BATCHES)
         if attempt % 2:
-            time.sleep(rng.uniform(0.0, 0.6))
+            wait_for_appends(producer, int(rng.integers(0, MAX_BATCHES_BEFORE_KILL + 1)))
+            time.sleep(rng.uniform(0.0, MAX_DELAY))
         else:
             wait_for_a_write(settings, producer, known)
         kill(producer)
@@ -132,6 +144,7 @@ def test_a_producer_killed_mid_write_leaves_only_whole_batches_and_a_rerun_compl
         known = left
         assert_whole_batches_only(settings)
     committed = {path.stem for path in log_files(settings)}
+    assert len(committed) < BATCHES, "every batch was written before the kills ended: none landed mid-log"
 
     lines = finish(start_producer(settings, 0, BATCHES))
 

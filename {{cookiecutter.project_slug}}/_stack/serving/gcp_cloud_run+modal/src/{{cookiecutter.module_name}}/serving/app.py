@@ -1,4 +1,4 @@
-"""The scoring API as a FastAPI app, the one Cloud Run's image serves.
+"""The scoring API as a FastAPI app: the one Cloud Run's image and Modal's web function both serve.
 
 Bodies are read raw and handed to the contract every serving target shares (``contract.py``), not to FastAPI's
 validation: a bad request gets the same 4xx and JSON error here as anywhere else (a malformed body is a 400
@@ -10,7 +10,7 @@ sees a 500 or a traceback for something it sent.
     GET /health    -> 200 {"status": "ok", "model_version": "..."}
 
 The app takes a loaded model: where the model comes from, and when it is loaded, is the deployment's business
-(``cloud_run.py``), so this module reads no file and the tests need none.
+(``cloud_run.py`` or ``modal_app.py``), so this module reads no file and the tests need none.
 """
 
 from fastapi import FastAPI, Request

@@ -1,4 +1,4 @@
-"""The scoring API as a FastAPI app: the one Cloud Run's image and Modal's web function both serve.
+"""The scoring API as a FastAPI app, as the deployment serves it (Cloud Run's image or Modal's web function).
 
 Bodies are read raw and handed to the contract every serving target shares (``contract.py``), not to FastAPI's
 validation: a bad request gets the same 4xx and JSON error here as anywhere else (a malformed body is a 400

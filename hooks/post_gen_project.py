@@ -5,6 +5,7 @@ cruft runs this twice per update in temporary folders.
 """
 
 import shutil
+import sys
 from pathlib import Path
 
 STACK = {
@@ -23,19 +24,35 @@ SCALE = {
     "training compute": "{{ cookiecutter.compute }}",
 }
 
-# Files used by one value of one stack choice live in _stack/<choice>/<value>/, laid out as in the project.
+# Files used by some values of one stack choice live in _stack/<choice>/<values>/, laid out as in the project.
+# <values> is one value, or several joined by "+" for files each of them uses: serving/gcp_cloud_run+modal/
+# holds what Cloud Run and Modal share. A value takes each of its files from exactly one of these folders.
 STACK_DIR = Path("_stack")
 
 
 def apply_stack() -> None:
-    """Move the chosen values' files into the project, then drop every option's folder."""
-    for choice, value in STACK.items():
-        chosen = STACK_DIR / choice / value
-        for source in sorted(path for path in chosen.rglob("*") if path.is_file()):
-            target = source.relative_to(chosen)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source.replace(target)
+    """Move the chosen values' files into the project, then drop every option's folder.
+
+    Refuses, before moving anything, a file that two folders of the same value both provide.
+    """
+    moves = {target: source for choice, value in STACK.items() for target, source in files_of(choice, value)}
+    for target, source in moves.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(target)
     shutil.rmtree(STACK_DIR, ignore_errors=True)
+
+
+def files_of(choice: str, value: str) -> list[tuple[Path, Path]]:
+    """Each file ``value`` uses, as (where it goes, where it is now); none once ``_stack`` is gone."""
+    folders = sorted(path for path in (STACK_DIR / choice).glob("*") if value in path.name.split("+"))
+    found: dict[Path, Path] = {}
+    for folder in folders:
+        for source in sorted(path for path in folder.rglob("*") if path.is_file()):
+            target = source.relative_to(folder)
+            if first := found.get(target):
+                sys.exit(f"error: {first} and {source} are both {choice}={value}'s {target}: keep one")
+            found[target] = source
+    return sorted(found.items())
 
 
 def summary() -> str:

@@ -11,6 +11,7 @@ from cookiecutter.environment import StrictEnvironment
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
+from .combinations import STACK
 from .conftest import TEMPLATE
 
 
@@ -116,6 +117,11 @@ def test_user_text_reaches_the_hook_unchanged(tmp_path: Path, text: str) -> None
     assert hook.ANSWERS["author_name"] == text
 
 
+def put(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 def test_post_gen_puts_the_chosen_values_files_in_place_and_drops_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,9 +129,7 @@ def test_post_gen_puts_the_chosen_values_files_in_place_and_drops_the_rest(
     project = tmp_path / "project"
     for choice, value in hook.STACK.items():
         for option in (value, "another"):
-            path = project / "_stack" / choice / option / "docs" / f"{choice}-{option}.md"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(option)
+            put(project / "_stack" / choice / option / "docs" / f"{choice}-{option}.md", option)
     monkeypatch.chdir(project)
 
     hook.apply_stack()
@@ -135,6 +139,53 @@ def test_post_gen_puts_the_chosen_values_files_in_place_and_drops_the_rest(
         f"{choice}-{value}.md" for choice, value in hook.STACK.items()
     }
     assert not (project / "_stack").exists()
+
+
+SHARED_LAYOUT = {
+    "gcp_cloud_run+modal/tests/test_app.py": {"gcp_cloud_run", "modal"},
+    "gcp_cloud_run/deploy/Dockerfile": {"gcp_cloud_run"},
+    "modal/src/modal_app.py": {"modal"},
+    "aws_lambda+sagemaker_serverless/src/serving/__init__.py": {"aws_lambda", "sagemaker_serverless"},
+}
+
+
+@pytest.mark.parametrize("serving", ["gcp_cloud_run", "modal", "aws_lambda", "none"])
+def test_a_shared_folder_gives_its_files_to_each_value_it_names_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, serving: str
+) -> None:
+    hook = render_hook("post_gen_project", tmp_path, serving=serving)
+    project = tmp_path / "project"
+    for name in SHARED_LAYOUT:
+        put(project / "_stack" / "serving" / name, name)
+    monkeypatch.chdir(project)
+
+    hook.apply_stack()
+    hook.apply_stack()
+
+    landed = {p.relative_to(project).as_posix(): p.read_text() for p in project.rglob("*") if p.is_file()}
+    assert landed == {
+        name.split("/", 1)[1]: name for name, values in SHARED_LAYOUT.items() if serving in values
+    }
+    assert not (project / "_stack").exists()
+
+
+def test_a_file_that_two_folders_give_the_same_value_is_refused_before_anything_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = render_hook("post_gen_project", tmp_path, serving="modal")
+    project = tmp_path / "project"
+    for folder in ("modal", "gcp_cloud_run+modal"):
+        put(project / "_stack" / "serving" / folder / "tests" / "test_fuzz.py", folder)
+    monkeypatch.chdir(project)
+
+    with pytest.raises(SystemExit) as refused:
+        hook.apply_stack()
+
+    assert str(refused.value) == (
+        "error: _stack/serving/gcp_cloud_run+modal/tests/test_fuzz.py and"
+        " _stack/serving/modal/tests/test_fuzz.py are both serving=modal's tests/test_fuzz.py: keep one"
+    )
+    assert not (project / "tests").exists()
 
 
 def test_every_file_has_one_home() -> None:
@@ -147,6 +198,18 @@ def test_every_file_has_one_home() -> None:
             home, relative = (parts[1], parts[3:]) if parts[0] == "_stack" else ("shared", parts)
             homes.setdefault("/".join(relative), set()).add(home)
     assert {name: places for name, places in homes.items() if len(places) > 1} == {}
+
+
+def test_every_stack_folder_names_values_of_its_choice_and_gives_each_value_a_file_once() -> None:
+    """``_stack/<choice>/<a>+<b>/`` holds files both values use; neither may have the same file elsewhere."""
+    sources: dict[tuple[str, str, str], list[str]] = {}
+    for folder in sorted((TEMPLATE / "{{cookiecutter.project_slug}}" / "_stack").glob("*/*")):
+        choice, values = folder.parent.name, folder.name.split("+")
+        assert set(values) <= set(STACK[choice]) and len(set(values)) == len(values), folder.name
+        for relative in (path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()):
+            for value in values:
+                sources.setdefault((choice, value, relative), []).append(folder.name)
+    assert {key: folders for key, folders in sources.items() if len(folders) > 1} == {}
 
 
 def test_post_gen_summary_names_the_profile_the_stack_and_three_commands(tmp_path: Path) -> None:

@@ -38,7 +38,11 @@ DUMMY_WAREHOUSE_ENV = {
 
 
 def expected_files(combination: Combination, module: str = "purchase_intent") -> set[str]:
-    """The shared files plus each chosen value's files, as the template tree lays them out."""
+    """The shared files plus each chosen value's files, as the template tree lays them out.
+
+    A value's files are in ``_stack/<choice>/<value>/`` and in the folders it shares with other values,
+    named by the values joined with "+" (``_stack/serving/gcp_cloud_run+modal/``).
+    """
     root = TEMPLATE / "{{cookiecutter.project_slug}}"
     files = set()
     for path in root.rglob("*"):
@@ -46,8 +50,8 @@ def expected_files(combination: Combination, module: str = "purchase_intent") ->
             continue
         parts = path.relative_to(root).parts
         if parts[0] == "_stack":
-            choice, value, *parts = parts[1:]
-            if combination[choice] != value:
+            choice, values, *parts = parts[1:]
+            if combination[choice] not in values.split("+"):
                 continue
         files.add("/".join(parts).replace("{{cookiecutter.module_name}}", module))
     return files

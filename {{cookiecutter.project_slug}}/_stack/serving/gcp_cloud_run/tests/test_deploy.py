@@ -66,4 +66,4 @@ def test_the_image_is_slim_and_runs_the_app_as_an_unprivileged_user() -> None:
     assert user and user[-1] not in {"0", "root"}
     copies = [i for i, line in enumerate(lines) if line.startswith("COPY ")]
     assert lines.index(f"USER {user[-1]}") > max(copies)  # everything the user runs was copied in as root
-    assert '"{{ cookiecutter.module_name }}.serving.app:app"' in lines[-1]
+    assert '"{{ cookiecutter.module_name }}.serving.cloud_run:serve", "--factory"' in lines[-1]

@@ -30,6 +30,7 @@ def test_package_publishes_a_context_that_reproduces_the_model(settings: Setting
         f"app/{PACKAGE}/scoring.py",
         f"app/{PACKAGE}/serving/__init__.py",
         f"app/{PACKAGE}/serving/app.py",
+        f"app/{PACKAGE}/serving/cloud_run.py",
         f"app/{PACKAGE}/serving/model.json",
     }
     assert (bundle.archive / "requirements.txt").read_text().splitlines() == [

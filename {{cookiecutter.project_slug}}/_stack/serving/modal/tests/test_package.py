@@ -1,5 +1,5 @@
-"""The deployable folder: the Modal app, its standard-library code and the model, answering exactly as the
-trained model."""
+"""The deployable folder: the Modal app, the code it imports and the model, answering exactly as the trained
+model."""
 
 import json
 import shutil
@@ -28,6 +28,8 @@ def test_package_publishes_a_folder_that_reproduces_the_model(settings: Settings
         f"{PACKAGE}/__init__.py",
         f"{PACKAGE}/contract.py",
         f"{PACKAGE}/scoring.py",
+        f"{PACKAGE}/serving/__init__.py",
+        f"{PACKAGE}/serving/app.py",
     }
     assert json.loads(published(settings))["version"] == "v-test"
     assert json.loads(accepted(settings))["version"] == bundle.version == "v-test"

@@ -26,9 +26,10 @@ from .promotion import (
 from .settings import PROJECT_ROOT, Settings
 
 DOCKERFILE = PROJECT_ROOT / "deploy" / "Dockerfile"
+SERVING_FILES = ("serving/__init__.py", "serving/app.py", "serving/cloud_run.py")
 # The image's ``app/`` folder: the app and what it imports, and the exported model beside it.
 APP_FILES: dict[str, str | None] = {
-    **{f"{PACKAGE}/{name}": name for name in (*CORE_FILES, "serving/__init__.py", "serving/app.py")},
+    **{f"{PACKAGE}/{name}": name for name in (*CORE_FILES, *SERVING_FILES)},
     f"{PACKAGE}/serving/model.json": None,
 }
 # The serving runtime's own dependencies, pinned to the versions installed here.
@@ -61,11 +62,11 @@ def check_context(staged: Bundle, examples: Examples, expected: list[float]) -> 
     script = (
         "import json, sys\n"
         "sys.path.insert(0, sys.argv[1])\n"
-        f"from {PACKAGE}.serving import app\n"
+        f"from {PACKAGE}.serving import app, cloud_run\n"
         "from fastapi.testclient import TestClient\n"
-        "assert app.__file__.startswith(sys.argv[1]), f'imported {app.__file__}, not the context'\n"
-        "with TestClient(app.app) as client:\n"
-        "    response = client.post('/predict', content=sys.stdin.read())\n"
+        "for module in (app, cloud_run):\n"
+        "    assert module.__file__.startswith(sys.argv[1]), f'imported {module.__file__}, not the context'\n"
+        "response = TestClient(cloud_run.serve()).post('/predict', content=sys.stdin.read())\n"
         "print(json.dumps([response.status_code, response.json()]))\n"
     )
     app_dir = staged.archive / "app"

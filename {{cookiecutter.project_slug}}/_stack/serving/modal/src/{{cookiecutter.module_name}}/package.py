@@ -1,10 +1,11 @@
 """Packaging: the folder ``modal deploy`` takes, and promotion of the accepted model.
 
-``dist/modal`` holds the Modal app file, the contract and scorer it imports (standard library only) and the
-exported model: what the app's image adds, and nothing of the training stack. Before anything is replaced, the
-staged app is imported in a fresh interpreter (the folder's code first on the path, not this project's), its
-web function is run locally, as Modal would in a container, and the app it serves must reproduce the trained
-model's predictions; only then do the folder and the accepted model move into place.
+``dist/modal`` holds the Modal app file, the FastAPI app it serves, the contract and scorer that app imports
+(standard library only) and the exported model: what the app's image adds, and nothing of the training stack.
+Before anything is replaced, the staged app is imported in a fresh interpreter (the folder's code first on the
+path, not this project's), its web function is run locally, as Modal would in a container, and the app it
+serves must reproduce the trained model's predictions; only then do the folder and the accepted model move
+into place.
 """
 
 from pathlib import Path
@@ -26,7 +27,7 @@ from .settings import Settings
 FILES: dict[str, str | None] = {
     "modal_app.py": "serving/modal_app.py",
     "model.json": None,
-    **{f"{PACKAGE}/{name}": name for name in CORE_FILES},
+    **{f"{PACKAGE}/{name}": name for name in (*CORE_FILES, "serving/__init__.py", "serving/app.py")},
 }
 FOLDER_NAME = "modal"
 

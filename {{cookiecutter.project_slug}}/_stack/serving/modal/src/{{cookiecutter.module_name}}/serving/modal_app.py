@@ -8,8 +8,8 @@ account configured (``modal token new``):
 Least privilege: no secrets or volumes are attached; the container can reach neither the network nor other
 Modal resources (requests still arrive, through Modal); and the URL only answers requests that carry a proxy
 auth token of the workspace (``Modal-Key`` and ``Modal-Secret`` headers; tokens are made in its settings).
-Bodies go through the contract every serving target shares, so a bad request gets a 4xx JSON error naming the
-problem, never a 500.
+The app is ``app.py``'s, the one ``make serve-local`` serves too: bodies go through the contract every serving
+target shares, so a bad request gets a 4xx JSON error naming the problem, never a 500.
 
     POST /predict  {"sessions": [{"session_id": "s1", "n_pageviews": 3, ...}, ...]}
       -> 200 {"model_version": "...", "predictions": [{"session_id": "s1", "purchase_probability": 0.42}]}
@@ -20,20 +20,10 @@ from importlib.metadata import version
 from pathlib import Path
 
 import modal
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
+from fastapi import FastAPI
 
-from {{ cookiecutter.module_name }}.contract import (
-    Model,
-    Payload,
-    RequestError,
-    check_route,
-    health,
-    read_body,
-    respond,
-)
 from {{ cookiecutter.module_name }}.scoring import Scorer
+from {{ cookiecutter.module_name }}.serving.app import create_app
 
 PACKAGE = "{{ cookiecutter.module_name }}"
 HERE = Path(__file__).resolve().parent
@@ -43,8 +33,8 @@ MODEL_PATH = HERE / "model.json"
 # any developer's machine.
 CONTAINER_DIR = "/root"
 
-# Only what serving needs: the web framework, pinned to the version the tests ran against, the package's
-# standard-library code and the model. Nothing of the training stack.
+# Only what serving needs: the web framework, pinned to the version the tests ran against, the app with the
+# standard-library contract and scorer it imports, and the model. Nothing of the training stack.
 image = (
     modal.Image.debian_slim(python_version="3.13")
     .pip_install(f"fastapi=={version('fastapi')}")
@@ -68,33 +58,3 @@ app = modal.App({{ cookiecutter.project_slug | quoted }}, image=image)
 def web() -> FastAPI:
     """Run once per container: the model loaded here serves every request the container gets."""
     return create_app(Scorer.load(MODEL_PATH))
-
-
-def create_app(model: Model) -> FastAPI:
-    # No interactive docs or OpenAPI schema: the contract is documented above, and a smaller surface is safer.
-    api = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-
-    @api.post("/predict")
-    async def predict(request: Request) -> JSONResponse:
-        try:
-            body = await read_body(request.stream(), request.headers.get("content-length"))
-        except RequestError as problem:
-            return JSONResponse(problem.payload, status_code=problem.status)
-        status, payload = respond(body, model)
-        return JSONResponse(payload, status_code=status)
-
-    @api.get("/health")
-    async def health_check() -> Payload:
-        return health(model)
-
-    @api.exception_handler(HTTPException)
-    async def routing_error(request: Request, error: HTTPException) -> JSONResponse:
-        """Unknown routes and wrong methods, answered with the contract's words and JSON shape."""
-        try:
-            check_route(request.method, request.url.path)
-        except RequestError as problem:
-            return JSONResponse(problem.payload, status_code=problem.status, headers=error.headers)
-        detail = {"error": str(error.detail)}
-        return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
-
-    return api

@@ -1,4 +1,4 @@
-"""Fuzzed requests to the Modal app: any method, path, headers and body get a well-formed answer, no 5xx.
+"""Fuzzed requests to the serving app: any method, path, headers and body get a well-formed answer, no 5xx.
 
 The test client raises any exception the app lets through, so a request that would crash it fails the test.
 """
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from {{ cookiecutter.module_name }}.contract import MAX_BODY_BYTES
-from {{ cookiecutter.module_name }}.serving.modal_app import create_app
+from {{ cookiecutter.module_name }}.serving.app import create_app
 
 from .api_cases import BODIES, HEADERS, METHODS, PATHS, SCORER, answer_is_well_formed
 

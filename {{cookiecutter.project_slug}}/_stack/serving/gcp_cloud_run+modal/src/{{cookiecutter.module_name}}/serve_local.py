@@ -1,6 +1,6 @@
-"""Serve the Modal web function's app on localhost with uvicorn, without a Modal account.
+"""Serve the deployed app on localhost with uvicorn, without Docker or a cloud account.
 
-The same app, routes and answers as the deployed function, so what works here works there:
+The same app, routes and answers as the deployed service, so what works here works there:
 
     make serve-local
     curl -s localhost:8000/predict -d '{"sessions": [{"n_pageviews": 3, ...}]}'
@@ -13,7 +13,7 @@ import uvicorn
 
 from .contract import Model
 from .scoring import Scorer
-from .serving.modal_app import create_app
+from .serving.app import create_app
 from .settings import Settings
 
 
@@ -23,7 +23,7 @@ def make_server(model: Model, host: str, port: int) -> uvicorn.Server:
 
 def main(argv: list[str] | None = None) -> None:
     settings = Settings()
-    parser = argparse.ArgumentParser(description="Serve the model's Modal app on localhost.")
+    parser = argparse.ArgumentParser(description="Serve the model's app on localhost.")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--model", type=Path, default=settings.artifacts_dir / "model" / "model.json")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""The scoring API as a FastAPI app for Cloud Run; the model is loaded once, when the container starts.
+"""The scoring API as a FastAPI app, as the deployment serves it (Cloud Run's image or Modal's web function).
 
 Bodies are read raw and handed to the contract every serving target shares (``contract.py``), not to FastAPI's
 validation: a bad request gets the same 4xx and JSON error here as anywhere else (a malformed body is a 400
@@ -8,33 +8,22 @@ sees a 500 or a traceback for something it sent.
     POST /predict  {"sessions": [{"session_id": "s1", "n_pageviews": 3, ...}, ...]}
       -> 200 {"model_version": "...", "predictions": [{"session_id": "s1", "purchase_probability": 0.42}]}
     GET /health    -> 200 {"status": "ok", "model_version": "..."}
-"""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
+The app takes a loaded model: where the model comes from, and when it is loaded, is the deployment's business
+(``cloud_run.py`` or ``modal_app.py``), so this module reads no file and the tests need none.
+"""
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..contract import Model, Payload, RequestError, check_route, health, read_body, respond
-from ..scoring import Scorer
-
-# The image carries the model beside this file (package.py puts it there).
-MODEL_PATH = Path(__file__).with_name("model.json")
 
 
-def create_app(model: Model | None = None) -> FastAPI:
-    """The app serving ``model``, or else the model at ``MODEL_PATH``, loaded at startup."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.model = model or Scorer.load(MODEL_PATH)
-        yield
-
+def create_app(model: Model) -> FastAPI:
+    """The app serving ``model``."""
     # No interactive docs or OpenAPI schema: the contract is documented above, and a smaller surface is safer.
-    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.post("/predict")
     async def predict(request: Request) -> JSONResponse:
@@ -42,12 +31,12 @@ def create_app(model: Model | None = None) -> FastAPI:
             body = await read_body(request.stream(), request.headers.get("content-length"))
         except RequestError as problem:
             return JSONResponse(problem.payload, status_code=problem.status)
-        status, payload = respond(body, request.app.state.model)
+        status, payload = respond(body, model)
         return JSONResponse(payload, status_code=status)
 
     @app.get("/health")
-    async def health_check(request: Request) -> Payload:
-        return health(request.app.state.model)
+    async def health_check() -> Payload:
+        return health(model)
 
     @app.exception_handler(HTTPException)
     async def routing_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -60,6 +49,3 @@ def create_app(model: Model | None = None) -> FastAPI:
         return JSONResponse(detail, status_code=error.status_code, headers=error.headers)
 
     return app
-
-
-app = create_app()

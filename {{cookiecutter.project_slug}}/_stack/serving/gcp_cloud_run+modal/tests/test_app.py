@@ -1,4 +1,4 @@
-"""The Cloud Run app, through FastAPI's test client: good requests are scored, bad ones get a 4xx JSON
+"""The serving app, through FastAPI's test client: good requests are scored, bad ones get a 4xx JSON
 error naming the problem, never a 500."""
 
 from collections.abc import Iterator

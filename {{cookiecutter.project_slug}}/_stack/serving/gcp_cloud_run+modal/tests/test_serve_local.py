@@ -1,4 +1,4 @@
-"""`make serve-local`: the Cloud Run app behind uvicorn on localhost, as the image runs it."""
+"""`make serve-local`: the serving app behind uvicorn on localhost, as deployed."""
 
 from unittest.mock import ANY
 

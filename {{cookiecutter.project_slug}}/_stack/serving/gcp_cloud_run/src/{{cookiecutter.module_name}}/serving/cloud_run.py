@@ -1,0 +1,20 @@
+"""Cloud Run's entry point: the image's uvicorn calls ``serve`` (``--factory``) once, as the container starts.
+
+So the model is read once per container and serves every request the container gets. The app is ``app.py``'s,
+the one ``make serve-local`` serves too.
+"""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from ..scoring import Scorer
+from .app import create_app
+
+# The image carries the model beside this file (package.py puts it there).
+MODEL_PATH = Path(__file__).with_name("model.json")
+
+
+def serve() -> FastAPI:
+    """The app, serving the model the image carries."""
+    return create_app(Scorer.load(MODEL_PATH))

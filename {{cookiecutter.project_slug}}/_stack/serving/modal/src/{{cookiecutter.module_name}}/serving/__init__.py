@@ -1,1 +1,0 @@
-"""The serving app: a Modal web function over the standard-library contract and scorer."""

@@ -33,9 +33,14 @@ STACK_DIR = Path("_stack")
 def apply_stack() -> None:
     """Move the chosen values' files into the project, then drop every option's folder.
 
-    Refuses, before moving anything, a file that two folders of the same value both provide.
+    Refuses, before moving anything, a file that two of the chosen folders both provide.
     """
-    moves = {target: source for choice, value in STACK.items() for target, source in files_of(choice, value)}
+    moves: dict[Path, Path] = {}
+    for choice, value in STACK.items():
+        for target, source in files_of(choice, value):
+            if target in moves:
+                sys.exit(f"error: {moves[target]} and {source} would both become {target}: keep one")
+            moves[target] = source
     for target, source in moves.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         source.replace(target)
@@ -45,14 +50,11 @@ def apply_stack() -> None:
 def files_of(choice: str, value: str) -> list[tuple[Path, Path]]:
     """Each file ``value`` uses, as (where it goes, where it is now); none once ``_stack`` is gone."""
     folders = sorted(path for path in (STACK_DIR / choice).glob("*") if value in path.name.split("+"))
-    found: dict[Path, Path] = {}
-    for folder in folders:
-        for source in sorted(path for path in folder.rglob("*") if path.is_file()):
-            target = source.relative_to(folder)
-            if first := found.get(target):
-                sys.exit(f"error: {first} and {source} are both {choice}={value}'s {target}: keep one")
-            found[target] = source
-    return sorted(found.items())
+    return [
+        (source.relative_to(folder), source)
+        for folder in folders
+        for source in sorted(path for path in folder.rglob("*") if path.is_file())
+    ]
 
 
 def summary() -> str:

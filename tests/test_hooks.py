@@ -169,21 +169,28 @@ def test_a_shared_folder_gives_its_files_to_each_value_it_names_and_no_other(
     assert not (project / "_stack").exists()
 
 
-def test_a_file_that_two_folders_give_the_same_value_is_refused_before_anything_moves(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("_stack/serving/gcp_cloud_run+modal", "_stack/serving/modal"),  # one value, two folders
+        ("_stack/model/lightgbm", "_stack/serving/modal"),  # two choices
+    ],
+)
+def test_a_file_two_chosen_folders_provide_is_refused_before_anything_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str, second: str
 ) -> None:
-    hook = render_hook("post_gen_project", tmp_path, serving="modal")
+    hook = render_hook("post_gen_project", tmp_path, serving="modal", model="lightgbm")
     project = tmp_path / "project"
-    for folder in ("modal", "gcp_cloud_run+modal"):
-        put(project / "_stack" / "serving" / folder / "tests" / "test_fuzz.py", folder)
+    for folder in (first, second):
+        put(project / folder / "tests" / "test_fuzz.py", folder)
     monkeypatch.chdir(project)
 
     with pytest.raises(SystemExit) as refused:
         hook.apply_stack()
 
     assert str(refused.value) == (
-        "error: _stack/serving/gcp_cloud_run+modal/tests/test_fuzz.py and"
-        " _stack/serving/modal/tests/test_fuzz.py are both serving=modal's tests/test_fuzz.py: keep one"
+        f"error: {first}/tests/test_fuzz.py and {second}/tests/test_fuzz.py would both become"
+        " tests/test_fuzz.py: keep one"
     )
     assert not (project / "tests").exists()
 

@@ -36,6 +36,7 @@ from {{ cookiecutter.module_name }}.pipeline import (
     package_model,
     train_model,
 )
+from {{ cookiecutter.module_name }}.resources import duckdb_memory_limit_mb
 from {{ cookiecutter.module_name }}.settings import Settings
 
 if TYPE_CHECKING:
@@ -325,8 +326,6 @@ def machine(settings: Settings) -> dict[str, Any]:
     """What the figures were measured on, and with how much memory the steps were allowed."""
     from importlib.metadata import version
 
-    from {{ cookiecutter.module_name }}.transform import duckdb_memory_limit_mb
-
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
     models = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
@@ -340,7 +339,7 @@ def machine(settings: Settings) -> dict[str, Any]:
         "load_average_1min": os.getloadavg()[0],
         # DuckDB keeps data cached up to its limit, so the transform's peak memory follows the step's memory.
         "step_memory_mb": settings.memory_mb,
-        "duckdb_memory_limit_mb": duckdb_memory_limit_mb(settings),
+        "duckdb_memory_limit_mb": duckdb_memory_limit_mb(settings.memory_mb),
         **{package: version(package) for package in ("duckdb", "dbt-core", "pandas", "scikit-learn")},
     }
 
@@ -380,7 +379,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"{host['system']}; Python {host['python']}, DuckDB {host['duckdb']}, dbt-core {host['dbt-core']}, "
         f"pandas {host['pandas']}, scikit-learn {host['scikit-learn']}; "
         f"load average {host['load_average_1min']:.1f} at the start. Each figure is from a fresh process.",
-        f"The steps may use {host['step_memory_mb']:,} MB (Settings.memory_mb), so DuckDB's memory limit is "
+        f"The steps declare {host['step_memory_mb']:,} MB (Settings.memory_mb), so DuckDB's memory limit is "
         f"{host['duckdb_memory_limit_mb']:,} MB.",
         "",
         "## Stages",

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.resources import usable_memory_mb
+from {{ cookiecutter.module_name }}.resources import duckdb_memory_limit_mb
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import COLUMNS, KEY
 from {{ cookiecutter.module_name }}.warehouse import load_training_set
@@ -55,7 +55,7 @@ def test_every_stage_of_every_variant_is_measured(bench: Path) -> None:
     assert 0 < inside["dbt_run_seconds"] < run["pipeline"]["transform"]["seconds"]
     assert results["machine"]["cpus"] >= 1
     assert results["machine"]["step_memory_mb"] == STEP_MEMORY_MB
-    assert results["machine"]["duckdb_memory_limit_mb"] == usable_memory_mb(STEP_MEMORY_MB) // 2
+    assert results["machine"]["duckdb_memory_limit_mb"] == duckdb_memory_limit_mb(STEP_MEMORY_MB)
 
 
 @pytest.mark.slow
@@ -65,7 +65,7 @@ def test_the_table_and_the_plot_are_written(bench: Path) -> None:
     assert "## Stages" in table
     assert "## Ratios" in table
     assert "## Inside the transform" in table
-    assert f"DuckDB's memory limit is {usable_memory_mb(STEP_MEMORY_MB) // 2:,} MB" in table
+    assert f"DuckDB's memory limit is {duckdb_memory_limit_mb(STEP_MEMORY_MB):,} MB" in table
     assert f"| {events:,} | pipeline | **total** |" in table
     assert (bench / "results.png").read_bytes().startswith(b"\x89PNG")
 

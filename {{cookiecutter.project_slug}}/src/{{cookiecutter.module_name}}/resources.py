@@ -27,6 +27,11 @@ def usable_memory_mb(requested: int) -> int:
     return max(1, min(requested, limit // 2**20))
 
 
+def duckdb_memory_limit_mb(requested: int) -> int:
+    """Half of what the step may use: DuckDB spills to disk past its limit, Python needs the rest."""
+    return usable_memory_mb(requested) // 2
+
+
 def _cgroup_cpu_quota() -> int | None:
     """Whole cores allowed by cgroup v2 ``cpu.max`` or cgroup v1 ``cpu.cfs_quota_us``, if limited."""
     try:

@@ -17,7 +17,7 @@ from dbt.artifacts.schemas.run import RunExecutionResult, RunResult
 from dbt.cli.main import dbtRunner
 
 from .event_log import log_files
-from .resources import usable_memory_mb
+from .resources import duckdb_memory_limit_mb
 from .settings import Settings
 
 # dbt result statuses that stop the pipeline: a model that errored, a test that failed or could not run.
@@ -67,7 +67,7 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
 
     env = {
         "DBT_DUCKDB_PATH": str(settings.warehouse_path),
-        "DBT_DUCKDB_MEMORY_LIMIT": f"{duckdb_memory_limit_mb(settings)}MB",
+        "DBT_DUCKDB_MEMORY_LIMIT": f"{duckdb_memory_limit_mb(settings.memory_mb)}MB",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     with _environment(env):
@@ -84,11 +84,6 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
         models=sum(r.node.resource_type == NodeType.Model for r in results),
         tests=sum(r.node.resource_type == NodeType.Test for r in results),
     )
-
-
-def duckdb_memory_limit_mb(settings: Settings) -> int:
-    """Half of what the step may use: DuckDB spills to disk past its limit, Python needs the rest."""
-    return usable_memory_mb(settings.memory_mb) // 2
 
 
 def _builds_locally(target: str | None) -> bool:

@@ -1,4 +1,4 @@
-"""The scoring API as a FastAPI app, as the deployment serves it (Cloud Run's image or Modal's web function).
+"""The scoring API as a FastAPI app, as {% if cookiecutter.serving == "modal" %}Modal's web function{% else %}the Cloud Run image{% endif %} serves it.
 
 Bodies are read raw and handed to the contract every serving target shares (``contract.py``), not to FastAPI's
 validation: a bad request gets the same 4xx and JSON error here as anywhere else (a malformed body is a 400
@@ -10,7 +10,7 @@ sees a 500 or a traceback for something it sent.
     GET /health    -> 200 {"status": "ok", "model_version": "..."}
 
 The app takes a loaded model: where the model comes from, and when it is loaded, is the deployment's business
-(``cloud_run.py`` or ``modal_app.py``), so this module reads no file and the tests need none.
+(``{{ "modal_app.py" if cookiecutter.serving == "modal" else "cloud_run.py" }}``), so this module reads no file and the tests need none.
 """
 
 from fastapi import FastAPI, Request

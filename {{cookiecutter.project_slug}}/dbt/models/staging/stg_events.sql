@@ -3,11 +3,11 @@
 -- Prices become exact decimals: sums and means of doubles depend on the order a parallel engine adds them
 -- in, and a rebuild must give the same numbers to the last bit.
 
-with log_events as (
+with log_events as {{ not_materialized() }} (
     select * from {{ source('event_log', 'events') }}
 ),
 
-typed as (
+typed as {{ not_materialized() }} (
     select
         cast(event_id as {{ dbt.type_string() }}) as event_id,
         cast(event_time as {{ dbt.type_timestamp() }}) as event_time,

@@ -337,7 +337,7 @@ def machine(settings: Settings) -> dict[str, Any]:
         "python": platform.python_version(),
         # Other work on the machine slows every figure: compare runs made under similar loads.
         "load_average_1min": os.getloadavg()[0],
-        # DuckDB keeps data cached up to its limit, so the transform's peak memory follows the step's memory.
+        # DuckDB spills to disk past its limit, half the step's memory: less memory costs time, not a failure.
         "step_memory_mb": settings.memory_mb,
         "duckdb_memory_limit_mb": duckdb_memory_limit_mb(settings.memory_mb),
         **{package: version(package) for package in ("duckdb", "dbt-core", "pandas", "scikit-learn")},

@@ -16,33 +16,37 @@ JSON = {"content-type": "application/json"}
 Answer = tuple[int, dict[str, str], str]
 
 
-class JSONRequestHandler(BaseHTTPRequestHandler):
-    """Answers every request with ``respond``, or with the JSON error of the contract when it refuses one."""
-
-    def respond(self) -> Answer:
-        raise NotImplementedError
+class Request(BaseHTTPRequestHandler):
+    """One request to the local server, as ``respond`` sees it."""
 
     def read_body(self) -> bytes:
         length = declared_size(self.headers.get("content-length"))
         check_size(length)  # refuse before reading a body that would be refused anyway
         return self.rfile.read(length)
 
-    def _answer(self) -> None:
-        try:
-            status, headers, text = self.respond()
-        except RequestError as problem:
-            status, headers, text = problem.status, JSON, json.dumps(problem.payload)
-        payload = text.encode()
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
-    # Every method a client may send gets the contract's JSON answer (a 405 naming the right one), not
-    # http.server's HTML 501 page. (The names are http.server's.)
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer  # noqa: N815
+def json_server(respond: Callable[[Request], Answer], host: str, port: int) -> ThreadingHTTPServer:
+    """A server answering each request with ``respond``, or with the JSON error of a refused request."""
+
+    class Handler(Request):
+        def _answer(self) -> None:
+            try:
+                status, headers, text = respond(self)
+            except RequestError as problem:
+                status, headers, text = problem.status, JSON, json.dumps(problem.payload)
+            payload = text.encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        # Every method a client may send gets the contract's JSON answer (a 405 naming the right one), not
+        # http.server's HTML 501 page. (The names are http.server's.)
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer  # noqa: N815
+
+    return ThreadingHTTPServer((host, port), Handler)
 
 
 def serve(

@@ -10,7 +10,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from .contract import Model
-from .local_server import Answer, JSONRequestHandler, serve
+from .local_server import Answer, Request, json_server, serve
 from .serving.handler import handle
 
 
@@ -30,12 +30,12 @@ def to_event(method: str, path: str, headers: dict[str, str], body: bytes) -> di
 
 
 def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
-    class Handler(JSONRequestHandler):
-        def respond(self) -> Answer:
-            response = handle(to_event(self.command, self.path, dict(self.headers), self.read_body()), scorer)
-            return response["statusCode"], response["headers"], response["body"]
+    def respond(request: Request) -> Answer:
+        event = to_event(request.command, request.path, dict(request.headers), request.read_body())
+        response = handle(event, scorer)
+        return response["statusCode"], response["headers"], response["body"]
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return json_server(respond, host, port)
 
 
 def main(argv: list[str] | None = None) -> None:

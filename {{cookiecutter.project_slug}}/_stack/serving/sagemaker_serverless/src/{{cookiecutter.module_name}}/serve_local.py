@@ -11,7 +11,7 @@ import json
 from http.server import ThreadingHTTPServer
 
 from .contract import Model, check_route, health
-from .local_server import JSON, Answer, JSONRequestHandler, serve
+from .local_server import JSON, Answer, Request, json_server, serve
 from .serving.inference import invoke
 
 # The container's routes, which SageMaker calls.
@@ -19,16 +19,15 @@ ROUTES = {"/invocations": "POST", "/ping": "GET"}
 
 
 def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
-    class Handler(JSONRequestHandler):
-        def respond(self) -> Answer:
-            path = self.path.partition("?")[0]
-            check_route(self.command, path, ROUTES)
-            if path.rstrip("/") == "/ping":
-                return 200, JSON, json.dumps(health(scorer))
-            status, text = invoke(scorer, self.read_body())
-            return status, JSON, text
+    def respond(request: Request) -> Answer:
+        path = request.path.partition("?")[0]
+        check_route(request.command, path, ROUTES)
+        if path.rstrip("/") == "/ping":
+            return 200, JSON, json.dumps(health(scorer))
+        status, text = invoke(scorer, request.read_body())
+        return status, JSON, text
 
-    return ThreadingHTTPServer((host, port), Handler)
+    return json_server(respond, host, port)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,7 +40,7 @@ def test_every_stage_of_every_variant_is_measured(bench: Path) -> None:
     assert 0.9 * SIZE < run["events"] < 1.1 * SIZE
     assert run["log_bytes"] > 0
     expected = {
-        "floor": ["scan"],
+        "floor": ["scan", "copy"],
         "pipeline": ["transform", "gate", "train", "evaluate", "package"],
         "baseline": ["transform"],
     }
@@ -49,6 +49,8 @@ def test_every_stage_of_every_variant_is_measured(bench: Path) -> None:
         for measurement in run[variant].values():
             assert measurement["seconds"] > 0, measurement
             assert measurement["peak_rss_bytes"] > 10 * 2**20, measurement
+    assert run["floor"]["copy"]["rows"] == run["floor"]["scan"]["rows"] == run["events"]
+    assert not list((bench / "workspace").rglob("copy.duckdb*")), "the floor's copy was left on disk"
     inside = run["pipeline"]["transform"]["dbt"]
     assert set(inside["model_seconds"]) == {"stg_events", "sessions", "session_features", "training_set"}
     assert inside["tests"] > 0

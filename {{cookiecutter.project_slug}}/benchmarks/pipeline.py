@@ -5,7 +5,7 @@ For each size, a synthetic log of about that many events is generated into its o
 
 - pipeline: the real stages (transform with dbt, quality gate, train, evaluate, package);
 - floor: one DuckDB scan reading every column of the whole log, the cost of touching the data once, and
-  one copy of the log into a DuckDB table, the least a transform that keeps its cleaned events pays;
+  one copy of the log into a DuckDB table, the cost of keeping the events once, as the staging model does;
 - baseline: the dbt models' session features and training set written in pandas, after loading the whole
   log into memory: what one writes without an embedded engine.
 
@@ -79,8 +79,8 @@ def scan_log(settings: Settings) -> int:
 
 
 def copy_log(settings: Settings) -> int:
-    """The floor of a transform that keeps a table of the events, as dbt's staging model does: the log copied
-    once, unchanged, into a new DuckDB file with the transform's memory limit; returns the events."""
+    """The cost of keeping the events once, as dbt's staging model does: the log copied, unchanged, into a new
+    DuckDB file with the transform's memory limit; returns the events."""
     import duckdb
 
     path = settings.workspace / "handoff" / "copy.duckdb"
@@ -103,6 +103,11 @@ def _open_log(database: "duckdb.DuckDBPyConnection", settings: Settings) -> None
 
 
 def transform(settings: Settings) -> None:
+    """Rebuild from the log alone, as a first run or a fresh container does: every run of the benchmark then
+    measures the same work. (A later run in the same workspace is faster: dbt skips parsing an unchanged
+    project, and reuses the warehouse file's space.)"""
+    settings.warehouse_path.unlink(missing_ok=True)
+    (settings.data_dir / "dbt" / "target" / "partial_parse.msgpack").unlink(missing_ok=True)
     build_tables(settings)
 
 

@@ -97,6 +97,7 @@ DEFAULT_FILES = {
     "tests/test_resources.py",
     "tests/test_sample.py",
     "tests/test_serve_local.py",
+    "tests/test_serve_local_fuzz.py",
     "tests/test_serving_benchmark.py",
     "tests/test_train_evaluate.py",
     "tests/test_transform.py",

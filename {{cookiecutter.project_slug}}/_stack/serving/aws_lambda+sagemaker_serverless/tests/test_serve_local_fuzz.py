@@ -35,9 +35,9 @@ def reads_the_body(method: str, path: str) -> bool:
     method=METHODS,
     path=PATHS,
     headers=HEADERS,
-    # Bodies the socket takes whole: the server answers a wrong route or an oversized body without reading
-    # it, and a client still sending a megabyte would get a broken pipe instead of the answer. The handler's
-    # own fuzz test covers bodies of every size; "huge" declares one and sends nothing.
+    # Bodies the socket takes whole: the server answers an oversized body without reading it, and a client
+    # still sending a megabyte would get a broken pipe instead of the answer. The handler's own fuzz test
+    # covers bodies of every size; "huge" declares one and sends nothing.
     raw=BODIES.filter(lambda raw: len(raw) < 32_768),
     length=st.sampled_from(["exact", "absent", "garbage", "huge"]),
 )

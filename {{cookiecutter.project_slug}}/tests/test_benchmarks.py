@@ -99,7 +99,7 @@ def test_each_transform_rebuilds_from_the_log_alone(tmp_path: Path, monkeypatch:
     """A warehouse or a dbt parse left by an earlier run would make later runs measure less work."""
     script = load_script()
     settings = Settings(workspace=tmp_path)
-    left_behind = [settings.warehouse_path, settings.data_dir / "dbt" / "target" / "partial_parse.msgpack"]
+    left_behind = [settings.warehouse_path, settings.dbt_target_dir / "partial_parse.msgpack"]
     for path in left_behind:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"from an earlier run")

@@ -83,6 +83,16 @@ class Settings(BaseSettings):
         return PROJECT_ROOT / "dbt"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """What dbt writes (compiled SQL, run results, its saved parse) goes with the data, so runs in
+        different workspaces never share it; its log goes beside it, in ``dbt_log_dir``."""
+        return self.data_dir / "dbt" / "target"
+
+    @property
+    def dbt_log_dir(self) -> Path:
+        return self.data_dir / "dbt" / "logs"
+
+    @property
     def artifacts_dir(self) -> Path:
         """Metrics, plots, reports and the accepted model of the last successful run."""
         return self.workspace / "artifacts"

@@ -51,9 +51,7 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
             "(`python -m {{ cookiecutter.module_name }}.sample` writes a sample log)"
         )
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    # dbt's own files (compiled SQL, run results, its log) go with the data, so runs in different workspaces
-    # never share them.
-    target_dir, log_dir = settings.data_dir / "dbt" / "target", settings.data_dir / "dbt" / "logs"
+    target_dir, log_dir = settings.dbt_target_dir, settings.dbt_log_dir
     args = [
         "build",
         *("--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir)),

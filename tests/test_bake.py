@@ -193,6 +193,28 @@ def test_compute_answer_sizes_the_training_step(cookies) -> None:
     assert "gpu: int = Field(default=1" in settings
 
 
+def test_make_clean_removes_what_the_pipeline_derives_and_keeps_the_log(cookies) -> None:
+    project = bake(cookies)
+    derived = [
+        "data/warehouse.duckdb",
+        "data/dbt/target/partial_parse.msgpack",
+        "data/dbt/logs/dbt.log",
+        "artifacts/model.pickle",
+        "dist/lambda.zip",
+        ".metaflow/TrainingFlow/1",
+        "benchmarks/workspace/n100000/data/warehouse.duckdb",
+    ]
+    kept = ["data/log/events/ingest_date=2026-01-01/batch.parquet", "data/log/quarantine/batch.jsonl"]
+    for name in derived + kept:
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text("x")
+
+    run("make clean", cwd=project)
+
+    assert [name for name in derived if (project / name).exists()] == []
+    assert [name for name in kept if not (project / name).exists()] == []
+
+
 @pytest.mark.parametrize(
     "answers",
     [

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.artifacts.resources.types import NodeType
 from dbt.artifacts.schemas.run import RunExecutionResult, RunResult
 from dbt.cli.main import dbtRunner
@@ -70,6 +71,9 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
     }
     with _environment(env):
         outcome = dbtRunner().invoke(args)
+    # DuckDB keeps the warehouse open between builds in one process (keep_open in profiles.yml); close it, so
+    # the stages after this one can open it with their own settings. (dbt-duckdb has no type hints.)
+    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
     details = f"details: {log_dir / 'dbt.log'}, compiled SQL in {target_dir / 'compiled'}"
     if not isinstance(outcome.result, RunExecutionResult):

@@ -40,7 +40,7 @@ SCHEMA = pa.DataFrameSchema(
             lambda df: df["n_distinct_categories"] <= df["n_distinct_products"],
             name="categories <= products",
         ),
-        pa.Check(lambda df: set(df[SPLIT]) == set(SPLITS), name="every split has sessions"),
+        pa.Check(lambda df: set(df[SPLIT].unique()) == set(SPLITS), name="every split has sessions"),
         pa.Check(
             lambda df: df.groupby(SPLIT)[LABEL].mean().between(*LABEL_RATE_BOUNDS).all(),
             name=f"label rate per split within {LABEL_RATE_BOUNDS}",

@@ -26,6 +26,10 @@ def unseen_split(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def missing_split(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["split"] != "validation"]
+
+
 def renamed_column(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns={"n_cart_adds": "cart_adds"})
 

@@ -79,8 +79,9 @@ def train(frame: pd.DataFrame, settings: Settings) -> TrainedModel:
     """Count the trees worth having on the validation split, then refit on training and validation."""
     cpus = usable_cpus(settings.cpu)
     params = booster_params(settings, cpus)
-    fit_rows = frame[frame[SPLIT] == "train"]
-    tune_rows = frame[frame[SPLIT] == "validation"]
+    # Only what the model reads: each split's copy leaves the session and user ids behind.
+    fit_rows = frame.loc[frame[SPLIT] == "train", [*FEATURES, LABEL]]
+    tune_rows = frame.loc[frame[SPLIT] == "validation", [*FEATURES, LABEL]]
 
     fit_set = _dataset(fit_rows, params)
     tuned = lgb.train(

@@ -132,8 +132,9 @@ def train(frame: pd.DataFrame, settings: Settings) -> TrainedModel:
     """Count the epochs worth training on the validation split, then refit on training and validation."""
     cpus = usable_cpus(settings.cpu)
     runtime = Runtime(choose_device(torch.cuda.is_available(), settings.gpu), cpus, settings.seed)
-    fit_rows = frame[frame[SPLIT] == "train"]
-    tune_rows = frame[frame[SPLIT] == "validation"]
+    # Only what the model reads: each split's copy leaves the session and user ids behind.
+    fit_rows = frame.loc[frame[SPLIT] == "train", [*FEATURES, LABEL]]
+    tune_rows = frame.loc[frame[SPLIT] == "validation", [*FEATURES, LABEL]]
     both = pd.concat([fit_rows, tune_rows])
     checkpoints = settings.artifacts_dir / "checkpoints"
 

@@ -73,8 +73,9 @@ def train(frame: pd.DataFrame, settings: Settings) -> TrainedModel:
     """Pick the regularization on the validation split, then refit on training and validation together."""
     cpus = usable_cpus(settings.cpu)
     features = list(FEATURES)
-    fit_rows = frame[frame[SPLIT] == "train"]
-    tune_rows = frame[frame[SPLIT] == "validation"]
+    # Only what the model reads: each split's copy leaves the session and user ids behind.
+    fit_rows = frame.loc[frame[SPLIT] == "train", [*FEATURES, LABEL]]
+    tune_rows = frame.loc[frame[SPLIT] == "validation", [*FEATURES, LABEL]]
     with threadpool_limits(limits=cpus):
         scores = {}
         for c in C_GRID:

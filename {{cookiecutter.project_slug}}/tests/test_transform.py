@@ -163,6 +163,20 @@ def test_dropping_everything_but_the_log_and_rebuilding_gives_identical_training
     pd.testing.assert_frame_equal(load_training_set(tiny_log), training_frame, check_exact=True)
 
 
+def test_a_missing_count_reads_back_as_a_missing_whole_number(built: Settings) -> None:
+    with duckdb.connect(str(built.warehouse_path)) as warehouse:
+        warehouse.execute(
+            "update training_set set n_pageviews = null"
+            " where session_id = (select min(session_id) from training_set)"
+        )
+
+    frame = load_training_set(built)
+
+    assert frame["n_pageviews"].dtype == "Int64"
+    assert frame["n_pageviews"].isna().sum() == 1
+    assert frame["n_cart_adds"].dtype == "int64"
+
+
 def test_an_empty_log_is_explained(settings: Settings) -> None:
     with pytest.raises(TransformError, match=r"event log .* is empty"):
         build(settings)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 {% if cookiecutter.warehouse != "duckdb" -%}
 from .event_log import batch_of, log_files
@@ -53,6 +54,11 @@ def read_duckdb_file(path: Path) -> pd.DataFrame:
             raise WarehouseError(
                 f"the warehouse at {path} has no training_set table: run the transform stage first"
             ) from error
+    # Arrow turns a whole-number column with a missing value into floats; keep it whole, with pd.NA, as .df()
+    # does, so that a missing count still reads as missing to the quality gate and to scoring.
+    for name, column in zip(rows.column_names, rows.columns, strict=True):
+        if pa.types.is_signed_integer(column.type) and column.null_count:
+            frame[name] = frame[name].astype(f"Int{column.type.bit_width}")
     return frame
 
 

@@ -1,12 +1,13 @@
-"""``make bench``: the pipeline's stages against two floors and a pandas baseline, at several log sizes.
+"""``make bench``: the pipeline's stages against three floors and a pandas baseline, at several log sizes.
 
 For each size, a synthetic log of about that many events is generated into its own bench workspace
 (``benchmarks/workspace/n<size>/``, never ``data/``), then three variants run on that same log:
 
 - pipeline: the real stages (transform with dbt, quality gate, train, evaluate, package);
-- floor: one DuckDB scan reading every column of the whole log, the cost of touching the data once, and
-  one plain copy of the log into a DuckDB table, the cost of storing the events once (dbt's staging model
-  stores them too, deduplicated and typed);
+- floor: one DuckDB scan reading every column of the whole log, the cost of touching the data once; one
+  plain copy of the log into a DuckDB table, the cost of storing the events once (dbt's staging model
+  stores them too, deduplicated and typed); and the transform's models run by DuckDB alone, the SQL dbt
+  compiled and nothing else (no dbt, no tests), the engine's share of the transform;
 - baseline: the dbt models' session features and training set written in pandas, after loading the whole
   log into memory: what one writes without an embedded engine.
 
@@ -24,6 +25,7 @@ import os
 import pickle
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -108,6 +110,8 @@ def transform(settings: Settings) -> None:
     measures the same work. (A later run in the same workspace skips parsing the unchanged dbt project.)"""
     settings.warehouse_path.unlink(missing_ok=True)
     (settings.dbt_target_dir / "partial_parse.msgpack").unlink(missing_ok=True)
+    # So that a failed build leaves no earlier build's SQL for the models' floor (run_models) to run.
+    (settings.dbt_target_dir / "run_results.json").unlink(missing_ok=True)
     build_tables(settings)
 
 
@@ -123,6 +127,35 @@ def inside_the_transform(settings: Settings) -> dict[str, Any]:
         "tests": len(tests),
         "test_seconds": sum(tests),
     }
+
+
+def run_models(settings: Settings) -> int:
+    """The engine's share of the transform: the models' SQL, as dbt compiled it in the pipeline's transform
+    just before, run by DuckDB alone into a new file with the transform's memory limit; returns the rows of
+    the last model (the training set)."""
+    import duckdb
+
+    run_results = settings.dbt_target_dir / "run_results.json"
+    results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
+    # dbt starts a model only once the models it reads are built, so the order they finished in is an order
+    # they can be built in.
+    models = [node for node in results if node["unique_id"].startswith("model.")]
+    if not models or any(model["status"] != "success" for model in models):
+        raise SystemExit("the pipeline's transform did not build its models, so there is no SQL to run alone")
+    folder = settings.workspace / "handoff" / "models"
+    shutil.rmtree(folder, ignore_errors=True)  # left by a run that was killed: every run starts from nothing
+    folder.mkdir(parents=True)
+    memory_limit = f"{duckdb_memory_limit_mb(settings.memory_mb)}MB"
+    try:
+        # The warehouse's file name, so the names dbt compiled ("warehouse"."main"."sessions") resolve.
+        path = folder / settings.warehouse_path.name
+        with duckdb.connect(path, config={"memory_limit": memory_limit}) as database:
+            for model in models:
+                create = f"create table {model['relation_name']} as {model['compiled_code']}"
+                rows = database.execute(create).fetchone()  # DuckDB answers with the rows it wrote
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return int(rows[0]) if rows else 0
 
 
 def gate(settings: Settings) -> int:
@@ -256,6 +289,7 @@ STAGES: dict[str, Callable[[Settings], int | None]] = {
     "floor/scan": scan_log,
     "floor/copy": copy_log,
     "pipeline/transform": transform,
+    "floor/models": run_models,  # runs the SQL the pipeline's transform compiled
     "pipeline/gate": gate,
     "pipeline/train": train,
     "pipeline/evaluate": evaluate,
@@ -462,12 +496,13 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "From dbt's run results: the seconds dbt spent running nodes (the rest of the stage is starting dbt",
         "and parsing the project), and each kind of node's seconds added up (dbt runs nodes side by side).",
-        "Beside them, the floor's plain copy of the log into a table, to compare with stg_events, which also",
-        "deduplicates and types the events (the copy is timed as a whole stage in a fresh process).",
+        "Beside them, two floors timed as whole stages in fresh processes: the plain copy of the log into a",
+        "table, to compare with stg_events, which also deduplicates and types the events; and the same four",
+        "models' SQL run by DuckDB alone, with no dbt and no tests: what the transform costs the engine.",
         "",
         "| events | transform seconds | dbt running nodes | models (n) | tests (n) | slowest model "
-        "| copy of the log (floor) |",
-        "|---:|---:|---:|---:|---:|---|---:|",
+        "| copy of the log (floor) | models without dbt (floor) |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for result in results["sizes"]:
         transform_ = result["pipeline"]["transform"]
@@ -480,7 +515,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {sum(dbt['model_seconds'].values()):.2f} ({len(dbt['model_seconds'])}) "
             f"| {dbt['test_seconds']:.2f} ({dbt['tests']}) "
             f"| {slowest} {dbt['model_seconds'][slowest]:.2f} s "
-            f"| {seconds_or_na(result['floor']['copy'])} |"
+            f"| {seconds_or_na(result['floor']['copy'])} | {seconds_or_na(result['floor']['models'])} |"
         )
     sizes = results["sizes"]
     if len(sizes) > 1:
@@ -513,6 +548,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         "baseline transform (pandas)": lambda r: r["baseline"]["transform"],
         "floor (one DuckDB scan)": lambda r: r["floor"]["scan"],
         "floor (one copy into a DuckDB table)": lambda r: r["floor"]["copy"],
+        "floor (the models' SQL in DuckDB, no dbt)": lambda r: r["floor"]["models"],
     }
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, key, label in zip(

@@ -49,7 +49,7 @@ def test_every_stage_of_every_variant_is_measured(bench: Path) -> None:
     assert 0.9 * SIZE < run["events"] < 1.1 * SIZE
     assert run["log_bytes"] > 0
     expected = {
-        "floor": ["scan", "copy"],
+        "floor": ["scan", "copy", "models"],
         "pipeline": ["transform", "gate", "train", "evaluate", "package"],
         "baseline": ["transform"],
     }
@@ -60,6 +60,10 @@ def test_every_stage_of_every_variant_is_measured(bench: Path) -> None:
             assert measurement["peak_rss_bytes"] > 10 * 2**20, measurement
     assert run["floor"]["copy"]["rows"] == run["floor"]["scan"]["rows"] == run["events"]
     assert not list((bench / "workspace").rglob("copy.duckdb*")), "the floor's copy was left on disk"
+    # The models without dbt build the same training set as the pipeline's transform, which the gate reads.
+    assert run["floor"]["models"]["rows"] == run["pipeline"]["gate"]["rows"] > 0
+    models_floor = bench / "workspace" / f"n{SIZE}" / "handoff" / "models"
+    assert not models_floor.exists(), "the floor's models were left on disk"
     inside = run["pipeline"]["transform"]["dbt"]
     assert set(inside["model_seconds"]) == {"stg_events", "sessions", "session_features", "training_set"}
     assert inside["tests"] > 0
@@ -79,6 +83,7 @@ def test_the_table_and_the_plot_are_written(bench: Path) -> None:
     assert f"DuckDB's memory limit is {duckdb_memory_limit_mb(STEP_MEMORY_MB):,} MB" in table
     assert f"| {events:,} | pipeline | **total** |" in table
     assert f"| {events:,} | floor | copy |" in table
+    assert f"| {events:,} | floor | models |" in table
     assert (bench / "results.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -99,7 +104,8 @@ def test_each_transform_rebuilds_from_the_log_alone(tmp_path: Path, monkeypatch:
     """A warehouse or a dbt parse left by an earlier run would make later runs measure less work."""
     script = load_script()
     settings = Settings(workspace=tmp_path)
-    left_behind = [settings.warehouse_path, settings.dbt_target_dir / "partial_parse.msgpack"]
+    target = settings.dbt_target_dir
+    left_behind = [settings.warehouse_path, target / "partial_parse.msgpack", target / "run_results.json"]
     for path in left_behind:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"from an earlier run")
@@ -113,6 +119,13 @@ def test_each_transform_rebuilds_from_the_log_alone(tmp_path: Path, monkeypatch:
     script.transform(settings)
 
     assert found_at_build == []
+
+
+def test_the_models_floor_needs_a_transform_that_built_the_models(tmp_path: Path) -> None:
+    """Without it there is no compiled SQL to run: a clear message, not a traceback or stale SQL."""
+    script = load_script()
+    with pytest.raises(SystemExit, match="the pipeline's transform did not build its models"):
+        script.run_models(Settings(workspace=tmp_path))
 
 
 def test_a_log_too_small_to_learn_from_is_refused(tmp_path: Path) -> None:

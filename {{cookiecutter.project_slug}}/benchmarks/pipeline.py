@@ -29,7 +29,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,19 +85,31 @@ def scan_log(settings: Settings) -> int:
 def copy_log(settings: Settings) -> int:
     """What storing the events once costs, to compare with dbt's staging model: the log copied, unchanged,
     into a new DuckDB file with the transform's memory limit; returns the events."""
+    with _scratch_database(settings, "copy", "copy.duckdb") as database:
+        _open_log(database, settings)
+        database.execute("create table events as select * from log")
+        row = database.execute("select count(*) from events").fetchone()
+    return int(row[0]) if row else 0
+
+
+@contextmanager
+def _scratch_database(
+    settings: Settings, folder: str, file_name: str
+) -> "Iterator[duckdb.DuckDBPyConnection]":
+    """A new DuckDB file with the transform's memory limit, in a folder of its own under the workspace's
+    handoff, removed afterwards. A folder left by a run that was killed goes first: every floor starts from
+    nothing."""
     import duckdb
 
-    path = settings.workspace / "handoff" / "copy.duckdb"
-    path.unlink(missing_ok=True)  # left by a run that was killed: every copy starts from nothing
+    scratch = settings.workspace / "handoff" / folder
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
     memory_limit = f"{duckdb_memory_limit_mb(settings.memory_mb)}MB"
     try:
-        with duckdb.connect(path, config={"memory_limit": memory_limit}) as database:
-            _open_log(database, settings)
-            database.execute("create table events as select * from log")
-            row = database.execute("select count(*) from events").fetchone()
+        with duckdb.connect(scratch / file_name, config={"memory_limit": memory_limit}) as database:
+            yield database
     finally:
-        path.unlink(missing_ok=True)
-    return int(row[0]) if row else 0
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _open_log(database: "duckdb.DuckDBPyConnection", settings: Settings) -> None:
@@ -133,8 +146,6 @@ def run_models(settings: Settings) -> int:
     """The engine's share of the transform: the models' SQL, as dbt compiled it in the pipeline's transform
     just before, run by DuckDB alone into a new file with the transform's memory limit; returns the rows of
     the last model (the training set)."""
-    import duckdb
-
     run_results = settings.dbt_target_dir / "run_results.json"
     results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
     # dbt starts a model only once the models it reads are built, so the order they finished in is an order
@@ -142,19 +153,11 @@ def run_models(settings: Settings) -> int:
     models = [node for node in results if node["unique_id"].startswith("model.")]
     if not models or any(model["status"] != "success" for model in models):
         raise SystemExit("the pipeline's transform did not build its models, so there is no SQL to run alone")
-    folder = settings.workspace / "handoff" / "models"
-    shutil.rmtree(folder, ignore_errors=True)  # left by a run that was killed: every run starts from nothing
-    folder.mkdir(parents=True)
-    memory_limit = f"{duckdb_memory_limit_mb(settings.memory_mb)}MB"
-    try:
-        # The warehouse's file name, so the names dbt compiled ("warehouse"."main"."sessions") resolve.
-        path = folder / settings.warehouse_path.name
-        with duckdb.connect(path, config={"memory_limit": memory_limit}) as database:
-            for model in models:
-                create = f"create table {model['relation_name']} as {model['compiled_code']}"
-                rows = database.execute(create).fetchone()  # DuckDB answers with the rows it wrote
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    # The warehouse's file name, so the names dbt compiled ("warehouse"."main"."sessions") resolve.
+    with _scratch_database(settings, "models", settings.warehouse_path.name) as database:
+        for model in models:
+            create = f"create table {model['relation_name']} as {model['compiled_code']}"
+            rows = database.execute(create).fetchone()  # DuckDB answers with the rows it wrote
     return int(rows[0]) if rows else 0
 
 

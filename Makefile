@@ -11,6 +11,11 @@ DEMO := build/demo
 # pytest-xdist workers: every core, unless told otherwise (make test WORKERS=1).
 WORKERS ?= auto
 
+# Python caches the bytecode of what it imports, so the next process need not compile it again: the suite
+# starts dbt, cfn-lint and the baked projects' tools hundreds of times. Many environments turn that off
+# (PYTHONDONTWRITEBYTECODE); the tasks here turn it back on.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: help setup demo test test-fast lint clean
 
 help: ## List the tasks

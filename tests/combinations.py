@@ -47,11 +47,14 @@ def prompts() -> dict[str, list[str]]:
     return {name: values for name, values in public.items() if isinstance(values, list)} | STACK
 
 
-def covering(factors: dict[str, list[str]], strength: int = 2) -> list[Combination]:
+def covering(
+    factors: dict[str, list[str]], strength: int = 2, covered: Combination | None = None
+) -> list[Combination]:
     """A small set of combinations covering every ``strength``-tuple of values (1: each value, 2: pairs).
 
     Greedy and deterministic: each new combination starts from the first uncovered tuple and fills the other
-    prompts with the value that covers the most still-uncovered tuples (ties go to the earlier value).
+    prompts with the value that covers the most still-uncovered tuples (ties go to the earlier value). The
+    tuples of ``covered``, a combination tested elsewhere, need no other.
     """
     names = list(factors)
     uncovered = {
@@ -59,6 +62,8 @@ def covering(factors: dict[str, list[str]], strength: int = 2) -> list[Combinati
         for group in itertools.combinations(names, strength)
         for values in itertools.product(*(factors[name] for name in group))
     }
+    if covered is not None:
+        uncovered -= _tuples(covered, names, strength)
     combinations: list[Combination] = []
     while uncovered:
         combination: Combination = dict(min(uncovered))

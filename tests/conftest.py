@@ -1,15 +1,24 @@
 """Helpers for the template's tests: baking with pytest-cookies and running commands in baked projects."""
 
+import fcntl
 import json
 import os
+import pickle
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+T = TypeVar("T")
+# A baked project's quick selection (its README's `uv run pytest -m "not slow"`), for projects whose stack's
+# slow tests already run elsewhere in the suite: the default bake's in test_generated_project.py, each other
+# stack value's in test_runtime.py.
+QUICK_TESTS = [".venv/bin/pytest", "-n", "auto", "-m", "not slow"]
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +52,43 @@ def bake(cookies, **answers: str) -> Path:  # type: ignore[no-untyped-def]
     assert result.exit_code == 0, f"bake failed: {result.exception}"
     assert result.exception is None
     return Path(result.project_path)
+
+
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]) -> T:
+    """What ``make`` returns for a new folder, made once per test run however many workers ask for it.
+
+    The complete suite runs in several pytest-xdist workers. The first to ask makes it in the run's temporary
+    folder, which every worker can read, and saves the result; the others wait for that (a file lock) and
+    load it, rather than each spending minutes on the same bakes, setups and parses.
+    """
+    run_dir = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        run_dir = run_dir.parent  # the run's temporary folder, which holds each worker's
+    saved = run_dir / f"{name}.pickle"
+    with (run_dir / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not saved.exists():
+            folder = run_dir / name
+            folder.mkdir()
+            saved.write_bytes(pickle.dumps(make(folder)))
+        made: T = pickle.loads(saved.read_bytes())
+        return made
+
+
+def bake_into(folder: Path, **answers: str) -> Path:
+    """Bake outside pytest-cookies, for projects shared between workers; Cookiecutter's replay and clone
+    folders go inside ``folder``, never into the home directory."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "cookiecutter-config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {json.dumps(str(folder / 'cookiecutters'))}\n"
+        f"replay_dir: {json.dumps(str(folder / 'replay'))}\n"
+    )
+    output = folder / "out"
+    baked = cookiecutter(
+        str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output), config_file=str(config)
+    )
+    return Path(baked)
 
 
 def attempt(

@@ -12,6 +12,7 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 from .conftest import TEMPLATE, bake, run
+from .test_runtime import DEFAULT_STACK
 
 TOOLS = Path(sys.executable).parent  # the template's own environment: ruff, cfn-lint, check-jsonschema
 
@@ -129,6 +130,13 @@ def default_project(cookies_session) -> Path:
 
 def test_default_bake_has_exactly_the_expected_files(default_project: Path) -> None:
     assert files_of(default_project) == DEFAULT_FILES
+
+
+def test_the_runtime_tier_leaves_out_exactly_the_default_stack(default_project: Path) -> None:
+    """test_runtime.py runs every stack value but the default bake's; test_generated_project.py runs those."""
+    answers = json.loads((default_project / ".template-answers.json").read_text())["answers"]
+
+    assert {choice: answers[choice] for choice in DEFAULT_STACK} == DEFAULT_STACK
 
 
 def test_nothing_is_left_unrendered(default_project: Path) -> None:

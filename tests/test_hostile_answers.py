@@ -25,7 +25,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from .conftest import DEFAULTS, TEMPLATE, run
+from .conftest import DEFAULTS, QUICK_TESTS, TEMPLATE, run
 from .test_bake import cloudformation_loader, files_of
 from .test_hooks import render_hook
 
@@ -288,5 +288,5 @@ def test_a_project_baked_from_the_nastiest_answers_passes_its_own_lint_and_tests
 
     run("git init -q && git add -A && make setup", cwd=project)
     run("make lint", cwd=project)
-    output = run("make test", cwd=project)
+    output = run(QUICK_TESTS, cwd=project)
     assert " passed" in output and " failed" not in output

@@ -2,9 +2,12 @@
 
 Each combination must bake the exact files its answers imply, fully rendered, with every config parsing,
 lint-clean, its CI file and CloudFormation valid, and a dbt project that parses for development and for its
-production warehouse. What these combinations do at run time is the runtime tier's job (test_runtime.py).
+production warehouse. Each combination is baked once per run, whichever worker asks first, and the tools that
+take seconds to start run once over every combination's files. What these combinations do at run time is the
+runtime tier's job (test_runtime.py).
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -15,7 +18,7 @@ import pytest
 import yaml
 
 from .combinations import Combination, covering, label, prompts
-from .conftest import TEMPLATE, bake, run
+from .conftest import TEMPLATE, attempt, bake_into, made_once, run
 from .test_bake import COOKIECUTTER_VARIABLE, TEMPLATE_SYNTAX, cloudformation_loader, files_of
 
 TOOLS = Path(sys.executable).parent
@@ -58,31 +61,28 @@ def expected_files(combination: Combination, module: str = "purchase_intent") ->
 
 
 @pytest.fixture(scope="session")
-def baked(cookies_session) -> dict[str, Path]:
-    """Each combination baked once per test process, on first use."""
-    return {}
+def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every combination baked once per test run, shared by the workers: its project folder, by label."""
 
+    def bake_all(folder: Path) -> dict[str, Path]:
+        return {label(c): bake_into(folder / label(c), **c) for c in COMBINATIONS}
 
-def project_for(combination: Combination, baked: dict[str, Path], cookies_session) -> Path:
-    key = label(combination)
-    if key not in baked:
-        baked[key] = bake(cookies_session, **combination)
-    return baked[key]
+    return made_once(tmp_path_factory, "matrix", bake_all)
 
 
 matrix = pytest.mark.parametrize("combination", COMBINATIONS, ids=label)
 
 
 @matrix
-def test_bakes_exactly_the_files_its_answers_imply(combination: Combination, baked, cookies_session) -> None:
-    project = project_for(combination, baked, cookies_session)
+def test_bakes_exactly_the_files_its_answers_imply(combination: Combination, baked: dict[str, Path]) -> None:
+    project = baked[label(combination)]
 
     assert files_of(project) == expected_files(combination)
 
 
 @matrix
-def test_is_fully_rendered_and_every_config_parses(combination: Combination, baked, cookies_session) -> None:
-    project = project_for(combination, baked, cookies_session)
+def test_is_fully_rendered_and_every_config_parses(combination: Combination, baked: dict[str, Path]) -> None:
+    project = baked[label(combination)]
 
     for name in files_of(project):
         path = project / name
@@ -99,50 +99,112 @@ def test_is_fully_rendered_and_every_config_parses(combination: Combination, bak
 
 
 @matrix
-def test_passes_ruff_untouched(combination: Combination, baked, cookies_session) -> None:
-    project = project_for(combination, baked, cookies_session)
+def test_ci_files_follow_the_ci_answer(combination: Combination, baked: dict[str, Path]) -> None:
+    project = baked[label(combination)]
+    ci_files = {
+        "github": [".github/workflows/ci.yml"],
+        "gitlab": [".gitlab-ci.yml"],
+        "none": [],
+    }[combination["ci"]]
 
-    run([str(TOOLS / "ruff"), "check", "--no-cache", "."], cwd=project)
-    run([str(TOOLS / "ruff"), "format", "--check", "--no-cache", "."], cwd=project)
-
-
-@matrix
-def test_ci_and_deployment_files_validate(combination: Combination, baked, cookies_session) -> None:
-    project = project_for(combination, baked, cookies_session)
-    schema = {"github": "vendor.github-workflows", "gitlab": "vendor.gitlab-ci"}.get(combination["ci"])
-    ci_files = sorted({*project.glob(".github/workflows/*.yml"), *project.glob(".gitlab-ci.yml")})
-
-    if schema is None:
-        assert ci_files == []
-    else:
-        assert ci_files
-        run([str(TOOLS / "check-jsonschema"), "--builtin-schema", schema, *map(str, ci_files)], cwd=project)
-    cloudformation = project / "deploy" / "template.yaml"
-    if cloudformation.exists():
-        run([str(TOOLS / "cfn-lint"), str(cloudformation)], cwd=project)
+    assert sorted(ci_file_names(project)) == ci_files
 
 
-@matrix
-def test_dbt_project_parses_for_development_and_production(
-    combination: Combination, baked, cookies_session, tmp_path: Path
-) -> None:
-    project = project_for(combination, baked, cookies_session)
+def ci_file_names(project: Path) -> list[str]:
+    found = [*project.glob(".github/workflows/*.yml"), *project.glob(".gitlab-ci.yml")]
+    return [path.relative_to(project).as_posix() for path in found]
+
+
+# Ruff, the schema checker and cfn-lint each run once over every combination's files, not once per
+# combination: starting the Python tools is most of their cost. A failure names the file, whose path names
+# the combination.
+
+
+def test_every_combination_passes_ruff_untouched(baked: dict[str, Path]) -> None:
+    projects = [str(project) for project in baked.values()]
+
+    run([str(TOOLS / "ruff"), "check", "--no-cache", *projects], cwd=TEMPLATE)
+    run([str(TOOLS / "ruff"), "format", "--check", "--no-cache", *projects], cwd=TEMPLATE)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "schema"),
+    [(".github/workflows/*.yml", "vendor.github-workflows"), (".gitlab-ci.yml", "vendor.gitlab-ci")],
+    ids=["github", "gitlab"],
+)
+def test_every_ci_file_matches_its_schema(baked: dict[str, Path], pattern: str, schema: str) -> None:
+    ci_files = [str(path) for project in baked.values() for path in sorted(project.glob(pattern))]
+
+    assert ci_files, f"no combination bakes {pattern}"
+    run([str(TOOLS / "check-jsonschema"), "--builtin-schema", schema, *ci_files], cwd=TEMPLATE)
+
+
+def test_every_cloudformation_template_passes_cfn_lint(baked: dict[str, Path]) -> None:
+    templates = [str(project / "deploy" / "template.yaml") for project in baked.values()]
+    templates = [path for path in templates if Path(path).exists()]
+
+    assert templates, "no combination bakes a CloudFormation template"
+    run([str(TOOLS / "cfn-lint"), *templates], cwd=TEMPLATE)
+
+
+def dbt_folder_digest(project: Path) -> str:
+    """What dbt parses: every file of the project's dbt folder, by name and content."""
+    digest = hashlib.sha256()
+    for path in sorted((project / "dbt").rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(project).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def dbt_parses(baked: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Each distinct dbt folder among the combinations parsed for dev and prod, once per test run: what went
+    wrong, by folder digest ("" when both parse). The dbt folder varies with the warehouse and the names
+    only, so 29 combinations need a handful of parses, not 58."""
+
+    def parse_all(folder: Path) -> dict[str, str]:
+        outcomes: dict[str, str] = {}
+        for project in baked.values():
+            digest = dbt_folder_digest(project)
+            if digest not in outcomes:
+                outcomes[digest] = parse_problems(project, folder / digest[:12])
+        return outcomes
+
+    return made_once(tmp_path_factory, "dbt-parses", parse_all)
+
+
+def parse_problems(project: Path, scratch: Path) -> str:
+    """`dbt parse` of the project for dev and prod; the output of each that failed."""
     cutoffs = {"train_cutoff": "2025-02-17", "validation_cutoff": "2025-02-24"}
     dbt_vars = json.dumps(cutoffs | {"log_path": "data/log"})
     env = {
         **DUMMY_WAREHOUSE_ENV,
-        "DBT_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "DBT_DUCKDB_PATH": str(scratch / "warehouse.duckdb"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
     }
+    problems = []
     for target in ("dev", "prod"):
-        run(
+        result = attempt(
             [
                 str(TOOLS / "dbt"),
                 "parse",
                 *("--project-dir", "dbt", "--profiles-dir", "dbt", "--target", target),
-                *("--target-path", str(tmp_path / target), "--log-path", str(tmp_path / "logs")),
+                *("--target-path", str(scratch / target), "--log-path", str(scratch / "logs")),
                 *("--vars", dbt_vars),
             ],
             cwd=project,
-            env=env | {"PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}"},
+            env=env,
         )
+        if result.returncode != 0:
+            problems.append(f"dbt parse --target {target} failed:\n{(result.stdout + result.stderr)[-4000:]}")
+    return "\n".join(problems)
+
+
+@matrix
+def test_dbt_project_parses_for_development_and_production(
+    combination: Combination, baked: dict[str, Path], dbt_parses: dict[str, str]
+) -> None:
+    problems = dbt_parses[dbt_folder_digest(baked[label(combination)])]
+
+    assert not problems, problems

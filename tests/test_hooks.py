@@ -11,6 +11,7 @@ from cookiecutter.environment import StrictEnvironment
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
+from . import import_names
 from .combinations import STACK
 from .conftest import TEMPLATE
 
@@ -97,6 +98,101 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     hook = render_hook("pre_gen_project", tmp_path, module_name="dbt", author_email="nope", ci="jenkins")
 
     assert len(hook.problems(hook.ANSWERS)) == 3
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "yaml",  # PyYAML, which dbt and pre-commit import
+        "jinja2",  # dbt's templates
+        "agate",  # dbt's tables
+        "click",  # every command-line tool's
+        "google",  # a namespace package: BigQuery's client
+        "pil",  # Pillow's `PIL`, through matplotlib: one folder on case-insensitive file systems
+        "win32api",  # pywin32, which the lock installs on Windows only
+        "nvidia",  # PyTorch's CUDA build, which no test sets up
+    ],
+)
+def test_a_module_name_that_would_shadow_an_indirect_dependency_is_refused(tmp_path: Path, name: str) -> None:
+    hook = render_hook("pre_gen_project", tmp_path, module_name=name)
+
+    assert hook.problems(hook.ANSWERS) == [
+        f"module_name {name!r} shadows a dependency or folder: choose e.g. {name}_ml"
+    ]
+
+
+def project_folders() -> set[str]:
+    """The generated project's top-level folders, whichever stack values bring them."""
+    root = TEMPLATE / "{{cookiecutter.project_slug}}"
+    folders = {path.name for path in root.iterdir() if path.is_dir()} - {"_stack"}
+    return folders | {path.name for path in root.glob("_stack/*/*/*") if path.is_dir()}
+
+
+def test_every_folder_a_project_can_have_is_refused_as_module_name(tmp_path: Path) -> None:
+    folders = sorted(name for name in project_folders() if name.isidentifier())
+    assert "tests" in folders and "flows" in folders
+
+    for name in folders:
+        hook = render_hook("pre_gen_project", tmp_path, module_name=name)
+        assert [problem.split(":")[0] for problem in hook.problems(hook.ANSWERS)] == [
+            f"module_name {name!r} shadows a dependency or folder"
+        ]
+
+
+def test_the_hooks_list_holds_what_other_platforms_install_sorted_as_the_generator_writes_it() -> None:
+    """Names of packages no environment here installs cannot be checked by the slow tests: they come from
+    ``ELSEWHERE``. And the list keeps the generator's layout, so that regenerating it shows only real changes.
+    """
+    listed = import_names.hook_names()
+
+    assert import_names.elsewhere_names() <= listed
+    assert import_names.hook_assignment(listed) in (TEMPLATE / "hooks" / "pre_gen_project.py").read_text()
+
+
+def test_import_names_finds_modules_packages_namespaces_and_extensions_but_not_the_project(
+    tmp_path: Path,
+) -> None:
+    site = tmp_path / "site-packages"
+    for name in (
+        "six.py",  # a module
+        "yaml/__init__.py",  # a package
+        "google/cloud/bigquery/__init__.py",  # a namespace package
+        "_yaml.cpython-311-x86_64-linux-gnu.so",  # an extension module: private, no module_name takes it
+        "pydantic_core/_pydantic_core.abi3.so",  # a folder of extension modules only
+        "markupsafe.cpython-311-x86_64-linux-gnu.so",
+        "PIL/__init__.py",  # lowercased
+        "win32/lib/win32con.py",  # a folder a .pth file puts on the path
+        "win32/timer.cpython-311-x86_64-linux-gnu.so",
+        "share/fonts/font.ttf",  # data, not a namespace
+        "numpy.libs/libopenblas.so",
+        "purchase_intent/__init__.py",  # the project itself, installed from its folder (below)
+    ):
+        put(site / name, "")
+    put(site / "purchase_intent-0.1.0.dist-info/METADATA", "Name: purchase-intent\n")
+    put(site / "purchase_intent-0.1.0.dist-info/direct_url.json", '{"url": "file:///p", "dir_info": {}}')
+    put(site / "purchase_intent-0.1.0.dist-info/top_level.txt", "purchase_intent\n")
+    put(site / "dbt_core-1.11.0.dist-info/METADATA", "Name: dbt-core\n")  # metadata, wherever the files are
+    put(site / "dbt_core-1.11.0.dist-info/top_level.txt", "dbt\n")
+    put(site / "pywin32.pth", "# comment\nwin32\nwin32\\lib\nimport os\n")
+    put(tmp_path / "src" / "editable_project" / "__init__.py", "")  # an editable project's source
+    put(site / "_editable_impl_project.pth", f"{tmp_path / 'src'}\n")
+
+    found = import_names.environment_names([site])
+
+    # `lib` is win32/lib as a namespace package, once the .pth puts win32 on the path.
+    assert found == {
+        "dbt",
+        "google",
+        "lib",
+        "markupsafe",
+        "pil",
+        "pydantic_core",
+        "six",
+        "timer",
+        "win32",
+        "win32con",
+        "yaml",
+    }
 
 
 def test_the_rendered_hook_exits_non_zero_with_error_lines(tmp_path: Path) -> None:

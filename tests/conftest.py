@@ -12,6 +12,8 @@ from typing import TypeVar
 import pytest
 from cookiecutter.main import cookiecutter
 
+from . import import_names
+
 TEMPLATE = Path(__file__).resolve().parents[1]
 DEFAULTS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 T = TypeVar("T")
@@ -119,3 +121,27 @@ def run(
     if result.returncode != 0:
         pytest.fail(f"`{command}` failed with exit code {result.returncode} in {cwd}:\n{output[-6000:]}")
     return output
+
+
+def assert_hook_refuses_environment(project: Path) -> None:
+    """Fail unless the hook refuses as module_name every name the set-up project's environment can import.
+
+    Environments differ per stack, and indirect dependencies come and go with releases: a list kept by hand
+    goes stale, one compared with every environment the suite sets up cannot. A package of the lock this
+    machine does not install (another platform's) must have its names in ``import_names.ELSEWHERE``.
+    """
+    venv = project / ".venv"
+    regenerate = f"`python -m tests.import_names --add {venv}` prints IMPORT_NAMES with them"
+    missing = sorted(import_names.names_in(venv) - import_names.hook_names())
+    if missing:
+        pytest.fail(
+            f"hooks/pre_gen_project.py accepts module names that would shadow what {venv} imports: "
+            f"{' '.join(missing)}. {regenerate}."
+        )
+    unexplained = import_names.unexplained(import_names.not_installed(project))
+    if unexplained:
+        pytest.fail(
+            f"{project / 'uv.lock'} holds packages this machine does not install (other platforms' or "
+            f"Pythons'): {' '.join(unexplained)}. Add the names their wheels bring to ELSEWHERE in "
+            f"tests/import_names.py; then {regenerate}."
+        )

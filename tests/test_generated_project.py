@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import attempt, bake, run
+from .conftest import assert_hook_refuses_environment, attempt, bake, run
 from .test_security import FAKE_AWS_KEY_ID, FAKE_PRIVATE_KEY
 
 # One project set up once, then used by every test here: keep them on one pytest-xdist worker.
@@ -32,6 +32,10 @@ def test_setup_creates_the_environment_the_lock_file_and_the_git_hook(project: P
     assert (project / ".venv" / "bin" / "python").exists()
     assert (project / "uv.lock").exists()
     assert (project / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_the_template_refuses_a_module_name_the_environment_can_import(project: Path) -> None:
+    assert_hook_refuses_environment(project)
 
 
 def test_lint_passes_on_a_fresh_bake(project: Path) -> None:

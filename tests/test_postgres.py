@@ -2,7 +2,8 @@
 
 Postgres: a throwaway server from the Debian package `postgresql` (which .ci/run installs; nothing here
 installs anything) receives a baked project's sample log through `make load-raw`; the project builds its prod
-target there, and the training set must be the one the dev target builds on DuckDB from the same log.
+target there, and the training set must be the one the dev target builds on DuckDB from the same log, before
+and after a batch of it is retracted.
 Snowflake and BigQuery have no server here: their adapter group must install, and the prod target must parse
 and compile with dummy credentials into SQL their dialects accept.
 """
@@ -18,10 +19,11 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .conftest import bake, run
+from .conftest import assert_hook_refuses_environment, bake, run
 
 pytestmark = pytest.mark.slow
 # The Postgres tests share one server and one project: keep them on one pytest-xdist worker.
@@ -29,7 +31,12 @@ on_the_server = pytest.mark.xdist_group("postgres-server")
 
 SAMPLE_EVENTS = 30_000
 DBT_VARS = json.dumps(
-    {"train_cutoff": "2025-02-17", "validation_cutoff": "2025-02-24", "log_path": "data/log/events"}
+    {
+        "train_cutoff": "2025-02-17",
+        "validation_cutoff": "2025-02-24",
+        "log_path": "data/log/events",
+        "retractions_path": "data/log/retractions/ingest_date=*/*.parquet",
+    }
 )
 # Run inside a baked project: its training set as the pipeline reads it, as a row count and a hash that do not
 # depend on an engine's integer widths or on float digits past the ninth decimal.
@@ -47,6 +54,21 @@ for name in frame.columns:
 digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
 print(json.dumps({"rows": len(frame), "columns": list(frame.columns), "sha256": digest}))
 """
+# Run inside a baked project with a batch id: how many sessions that batch's events make, and how many of
+# them the training set holds as the pipeline reads it.
+SESSIONS_OF_BATCH = """
+import json, sys
+import pyarrow.parquet as pq
+from purchase_intent.event_log import log_files
+from purchase_intent.settings import Settings
+from purchase_intent.warehouse import load_training_set
+
+batch = next(path for path in log_files(Settings()) if path.stem == sys.argv[1])
+sessions = set(pq.read_table(batch, columns=["session_id"])["session_id"].to_pylist())
+held = sessions & set(load_training_set()["session_id"])
+print(json.dumps({"sessions": len(sessions), "in_training_set": len(held)}))
+"""
+RETRACTION_REASON = "replayed by a faulty producer"
 
 
 @dataclass(frozen=True)
@@ -137,11 +159,42 @@ def loaded(postgres_project: tuple[Path, int], postgres: Postgres) -> str:
     return run("make load-raw", cwd=project, env=postgres.env)
 
 
-def fingerprint(project: Path, env: dict[str, str]) -> dict[str, object]:
-    output = run([".venv/bin/python", "-c", FINGERPRINT], cwd=project, env=env)
-    printed = next(line for line in reversed(output.splitlines()) if line.startswith("{"))
-    result: dict[str, object] = json.loads(printed)
-    return result
+@dataclass(frozen=True)
+class Builds:
+    """The first load built on both targets, before anything is retracted: what the prod build printed, each
+    training set's fingerprint, and the rows of the table on the server."""
+
+    printed: str
+    on_postgres: dict[str, Any]
+    on_duckdb: dict[str, Any]
+    rows_on_the_server: str
+
+
+@pytest.fixture(scope="session")
+def built(postgres_project: tuple[Path, int], postgres: Postgres, loaded: str) -> Builds:
+    project, _ = postgres_project
+    prod = postgres.env | {"DBT_TARGET": "prod"}
+    printed = run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env=prod)
+    run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env={"DBT_TARGET": "dev"})
+    return Builds(
+        printed,
+        fingerprint(project, prod),
+        fingerprint(project, {"DBT_TARGET": "dev"}),
+        postgres.query("select count(*) from analytics.training_set"),
+    )
+
+
+def fingerprint(project: Path, env: dict[str, str]) -> dict[str, Any]:
+    return printed_json(run([".venv/bin/python", "-c", FINGERPRINT], cwd=project, env=env))
+
+
+def sessions_of_batch(project: Path, batch: str, env: dict[str, str]) -> dict[str, int]:
+    return printed_json(run([".venv/bin/python", "-c", SESSIONS_OF_BATCH, batch], cwd=project, env=env))
+
+
+def printed_json(output: str) -> Any:
+    """The last JSON line a script printed (dbt and the clients may print before it)."""
+    return json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
 
 
 @on_the_server
@@ -153,30 +206,65 @@ def test_load_raw_appends_each_log_batch_once(
     raw = "select count(*) || ' ' || count(distinct batch_id) from raw.events"
 
     assert f"loaded {batches} batches ({events:,} events) into raw.events; 0 were already there" in loaded
+    # The table dbt's staging reads is there before anything is retracted.
+    assert "loaded 0 retractions into raw.retractions; 0 were already there" in loaded
     assert postgres.query(raw) == f"{events} {batches}"
 
     again = run("make load-raw", cwd=project, env=postgres.env)
 
     assert f"loaded 0 batches (0 events) into raw.events; {batches} were already there" in again
+    assert "loaded 0 retractions into raw.retractions" in again
     assert postgres.query(raw) == f"{events} {batches}"
 
 
 @on_the_server
-def test_prod_on_postgres_builds_the_training_set_dev_builds_on_duckdb(
-    postgres_project: tuple[Path, int], postgres: Postgres, loaded: str
+def test_prod_on_postgres_builds_the_training_set_dev_builds_on_duckdb(built: Builds) -> None:
+    assert "dbt build passed" in built.printed
+    assert built.on_postgres == built.on_duckdb
+    assert isinstance(built.on_postgres["rows"], int) and built.on_postgres["rows"] > 1000
+    assert built.rows_on_the_server == str(built.on_postgres["rows"])
+
+
+@on_the_server
+def test_a_retracted_batch_leaves_both_targets_alike(
+    postgres_project: tuple[Path, int], postgres: Postgres, built: Builds
 ) -> None:
     project, _ = postgres_project
-    prod = postgres.env | {"DBT_TARGET": "prod"}
+    prod, dev = postgres.env | {"DBT_TARGET": "prod"}, {"DBT_TARGET": "dev"}
+    batches = sorted(path.stem for path in (project / "data" / "log" / "events").glob("*/*.parquet"))
+    batch = batches[len(batches) // 2]
+    held = sessions_of_batch(project, batch, dev)["in_training_set"]
+    assert held > 0, f"the training set has no session of {batch}: retract a batch it has sessions of"
 
-    built = run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env=prod)
-    run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env={"DBT_TARGET": "dev"})
+    retract = [".venv/bin/python", "-m", "purchase_intent.event_log", "retract", batch]
+    run([*retract, "--reason", RETRACTION_REASON], cwd=project)
+    loaded = run("make load-raw", cwd=project, env=postgres.env)
+    again = run("make load-raw", cwd=project, env=postgres.env)
 
-    assert "dbt build passed" in built
-    on_postgres = fingerprint(project, prod)
-    on_duckdb = fingerprint(project, {"DBT_TARGET": "dev"})
+    assert "loaded 1 retraction into raw.retractions; 0 were already there" in loaded
+    assert "loaded 0 retractions into raw.retractions; 1 was already there" in again
+    # One row, for the whole batch: no event id.
+    retracted = (
+        "select concat_ws(' ', count(*), min(batch_id), count(event_id), min(reason)) from raw.retractions"
+    )
+    assert postgres.query(retracted) == f"1 {batch} 0 {RETRACTION_REASON}"
+
+    run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env=prod)
+    run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env=dev)
+
+    on_postgres, on_duckdb = fingerprint(project, prod), fingerprint(project, dev)
     assert on_postgres == on_duckdb
-    assert isinstance(on_postgres["rows"], int) and on_postgres["rows"] > 1000
-    assert postgres.query("select count(*) from analytics.training_set") == str(on_postgres["rows"])
+    # The batch's sessions are its own (the sample's session ids carry their day): all of them leave.
+    assert on_postgres["rows"] == built.on_postgres["rows"] - held
+    for target in (prod, dev):
+        assert sessions_of_batch(project, batch, target)["in_training_set"] == 0
+
+
+@on_the_server
+def test_the_template_refuses_a_module_name_the_environment_can_import(
+    postgres_project: tuple[Path, int],
+) -> None:
+    assert_hook_refuses_environment(postgres_project[0])
 
 
 def fake_service_account(project: Path, path: Path) -> None:
@@ -208,9 +296,9 @@ def fake_service_account(project: Path, path: Path) -> None:
                 "SNOWFLAKE_WAREHOUSE": "transforming",
                 "SNOWFLAKE_DATABASE": "example_db",
             },
-            "example_db.raw.events",
+            "example_db.raw.{}",
         ),
-        ("bigquery", {"GOOGLE_CLOUD_PROJECT": "example-project"}, "`example-project`.`raw`.`events`"),
+        ("bigquery", {"GOOGLE_CLOUD_PROJECT": "example-project"}, "`example-project`.`raw`.`{}`"),
     ],
 )
 def test_prod_parses_and_compiles_for_the_warehouse(
@@ -218,6 +306,7 @@ def test_prod_parses_and_compiles_for_the_warehouse(
 ) -> None:
     project = bake(cookies, warehouse=warehouse)
     run("make setup", cwd=project)
+    assert_hook_refuses_environment(project)
     env = credentials | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     if warehouse == "bigquery":
         fake_service_account(project, tmp_path / "service-account.json")
@@ -229,8 +318,10 @@ def test_prod_parses_and_compiles_for_the_warehouse(
 
     manifest = json.loads((project / "dbt" / "target" / "manifest.json").read_text())
     assert manifest["metadata"]["adapter_type"] == warehouse
-    # On a warehouse the log is the raw table `make load-raw` fills, not the Parquet files.
-    assert manifest["sources"]["source.purchase_intent.event_log.events"]["relation_name"] == raw_table
+    # On a warehouse the log is the raw tables `make load-raw` fills, not the Parquet files.
+    for table in ("events", "retractions"):
+        source = manifest["sources"][f"source.purchase_intent.event_log.{table}"]
+        assert source["relation_name"] == raw_table.format(table)
 
     # Compiling renders every model and test with the adapter's own macros; no query is sent.
     run([*dbt, "compile", "--no-populate-cache", *project_args], cwd=project, env=env)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .combinations import STACK, Combination, covering, label
-from .conftest import bake, run
+from .conftest import assert_hook_refuses_environment, bake, run
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +29,7 @@ def test_sets_up_passes_its_own_tests_and_runs(
     run("git init -q && git add -A", cwd=project)
 
     run("make setup", cwd=project, env=project_env)
+    assert_hook_refuses_environment(project)
     if combination["model"] == "pytorch":
         cuda = run([".venv/bin/python", "-c", "import torch; print(torch.version.cuda)"], cwd=project)
         assert cuda.strip() == "None", f"compute=cpu installed a CUDA build of PyTorch (CUDA {cuda.strip()})"

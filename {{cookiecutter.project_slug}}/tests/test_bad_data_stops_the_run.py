@@ -1,13 +1,12 @@
-"""Bad data in the log stops the run before training, naming the failed check; the accepted model stays.
+"""Bad data in the log stops the run before training, naming the failed check; the accepted run stays.
 
-Each corruption arrives the way it would in production: in a producer's batch, or in a file another writer put
-in the log (appends quarantine malformed events, so nulls and schema changes can only come that way). Whatever
+Each corruption arrives the way it could in production: in a file another writer put in the log, around
+``append_batch`` (which quarantines every event that breaks the contract), or as lost files. Whatever
 the data-quality tool, dbt's tests stop the transform stage and the quality gate stops the rest: training
 never starts, and the model and bundle of the last accepted run are left as they were.
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from {{ cookiecutter.module_name }} import pipeline
-from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA, append_batch, log_files
+from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA, log_files
 from {{ cookiecutter.module_name }}.gate import QualityGateError
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.train import TrainedModel
@@ -24,7 +23,6 @@ from {{ cookiecutter.module_name }}.transform import TransformError
 
 pytestmark = pytest.mark.slow
 
-ARRIVAL = datetime(2025, 3, 10, 12, tzinfo=UTC)
 Corruption = Callable[[Settings], None]
 
 
@@ -41,15 +39,9 @@ def foreign_file(settings: Settings, table: pa.Table) -> None:
     pq.write_table(table, path)
 
 
-def produced(settings: Settings, **changes: str | float) -> None:
-    events = late_events(settings).assign(**changes)
-    append_batch(
-        events.drop(columns=["ingest_time", "source", "batch_id"]),
-        batch_id="late",
-        source="test",
-        settings=settings,
-        now=ARRIVAL,
-    )
+def changed(settings: Settings, **changes: str | float) -> None:
+    """Late events with ``changes`` the log would have quarantined, in a file written around it."""
+    foreign_file(settings, pa.Table.from_pandas(late_events(settings).assign(**changes), schema=LOG_SCHEMA))
 
 
 def null_keys(settings: Settings) -> None:
@@ -59,11 +51,11 @@ def null_keys(settings: Settings) -> None:
 
 
 def out_of_range_price(settings: Settings) -> None:
-    produced(settings, price=-5.0)
+    changed(settings, price=-5.0)
 
 
 def unseen_event_type(settings: Settings) -> None:
-    produced(settings, event_type="refund")
+    changed(settings, event_type="refund")
 
 
 def renamed_column(settings: Settings) -> None:
@@ -90,10 +82,10 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     ("corrupt", "stage", "check"),
     [
-        (null_keys, TransformError, r"fail test source_not_null_event_log_events_session_id"),
+        (null_keys, TransformError, r"fail test not_null_stg_events_session_id"),
         (out_of_range_price, TransformError, r"fail test in_range_stg_events_price"),
         (unseen_event_type, TransformError, r"fail test accepted_values_stg_events_event_type"),
-        (renamed_column, TransformError, r"fail test source_not_null_event_log_events_session_id"),
+        (renamed_column, TransformError, r"fail test not_null_stg_events_session_id"),
         (retyped_column, TransformError, r"Could not convert string \"twelve\" .* source column price"),
         (volume_drop, QualityGateError, r"volume failed \(dropped from"),
     ],
@@ -117,11 +109,11 @@ def test_bad_data_stops_the_run_before_training_and_keeps_the_accepted_model(
         raise AssertionError("training started on bad data")
 
     monkeypatch.setattr(pipeline, "train_model", train_model)
-    model, bundle = snapshot(accepted_run.artifacts_dir / "model"), snapshot(accepted_run.dist_dir)
+    evidence, bundle = snapshot(accepted_run.accepted_dir), snapshot(accepted_run.dist_dir)
     corrupt(accepted_run)
 
     with pytest.raises(stage, match=check):
         pipeline.run(accepted_run)
 
-    assert snapshot(accepted_run.artifacts_dir / "model") == model
+    assert snapshot(accepted_run.accepted_dir) == evidence
     assert snapshot(accepted_run.dist_dir) == bundle

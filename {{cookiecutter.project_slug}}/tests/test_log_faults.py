@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -22,7 +23,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from {{ cookiecutter.module_name }}.event_log import append_batch, log_files
+from {{ cookiecutter.module_name }}.event_log import append_batch, incomplete, log_files, manifests
 from {{ cookiecutter.module_name }}.settings import Settings
 
 from .appender import BAD_PER_BATCH, EVENTS_PER_BATCH, NOW, batch_id, produce
@@ -153,16 +154,19 @@ def test_a_producer_killed_mid_write_leaves_only_whole_batches_and_a_rerun_compl
         assert_whole_batches_only(settings)
     committed = {path.stem for path in log_files(settings)}
     assert len(committed) < BATCHES, "every batch was written before the kills ended: none landed mid-log"
+    # A batch whose manifest was recorded before the kill is the rerun's to complete, not to append again.
+    recorded = {manifest.batch_id for manifest in manifests(settings)}
 
     lines = finish(start_producer(settings, 0, BATCHES))
 
     seen = assert_whole_batches_only(settings)
     assert sorted(seen["batch_id"]) == [batch_id(n) for n in range(BATCHES)]
-    assert {line.split()[0] for line in lines if line.endswith("- -")} == committed  # skipped, not appended
+    assert {line.split()[0] for line in lines if line.endswith("- -")} == recorded >= committed
+    assert incomplete(settings) == []
     quarantined = duckdb.execute(
         "select count(*) from read_parquet(?)", [f"{settings.quarantine_dir}/ingest_date=*/*.parquet"]
-    ).fetchone()
-    assert quarantined == (BATCHES * BAD_PER_BATCH,)
+    ).fetchall()
+    assert quarantined == [(BATCHES * BAD_PER_BATCH,)]
     print(
         f"{KILLS} kills, {interrupted_writes} mid-write; {len(committed)} batches were whole before the rerun"
     )
@@ -183,19 +187,14 @@ def test_two_producers_appending_at_once_lose_nothing_and_duplicate_nothing(sett
     assert sum(int(count) for _, count, _ in appended) == 90 * GOOD_PER_BATCH == seen["events"].sum()
 
 
-# Every way an event can break the envelope, each with the reason the quarantine must give.
-MALFORMED: dict[str, tuple[dict[str, object], str]] = {
-    "number as id": ({"event_id": 17}, "event_id is not text"),
-    "missing id": ({"event_id": None}, "event_id is empty"),
-    "blank id": ({"event_id": " "}, "event_id is empty"),
-    "list as session": ({"session_id": ["s"]}, "session_id is not text"),
-    "missing user": ({"user_id": None}, "user_id is empty"),
-    "unparseable time": ({"event_time": "yesterday"}, "event_time is missing or unparseable"),
-    "epoch seconds": ({"event_time": 1_740_830_400}, "event_time is missing or unparseable"),
-    "far future": ({"event_time": "2999-01-01T00:00:00Z"}, "event_time is in the future"),
-    "text price": ({"price": "12.50"}, "price is not a number"),
-    "boolean price": ({"price": False}, "price is not a number"),
-}
+# Any JSON value, nested ones included, and text of any Unicode, lone surrogates included.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(codec=None), max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
 EVENT = {
     "event_time": "2025-03-01T10:00:00Z",
     "session_id": "s1",
@@ -205,37 +204,79 @@ EVENT = {
     "category": "books",
     "price": 12.5,
 }
+# An event: a good one with some fields replaced by anything, some removed, some added; or anything at all.
+EVENTS = st.one_of(
+    st.builds(
+        lambda changes, removed, added: {
+            name: value for name, value in (EVENT | changes | added).items() if name not in removed
+        },
+        st.dictionaries(st.sampled_from([*EVENT, "event_id"]), JSON_VALUES, max_size=3),
+        st.sets(st.sampled_from(list(EVENT))),
+        st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=2),
+    ),
+    JSON_VALUES,
+)
 
 
 @hypothesis_settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    kinds=st.lists(st.sampled_from([None, *MALFORMED]), min_size=1, max_size=60),
-    repeated=st.lists(st.integers(min_value=0, max_value=59), max_size=10),
+    events=st.lists(EVENTS, min_size=1, max_size=30),
+    ids=st.lists(st.sampled_from(["e1", "e2", "e3"]), max_size=30),
 )
-def test_malformed_events_are_quarantined_with_their_reason_and_counts_reconcile(
-    tmp_path_factory: pytest.TempPathFactory, kinds: list[str | None], repeated: list[int]
+def test_any_batch_is_appended_event_by_event_and_counts_reconcile(
+    tmp_path_factory: pytest.TempPathFactory, events: list[Any], ids: list[str]
 ) -> None:
-    """Good events, every kind of malformed one and resent ones, mixed: nothing lost, nothing kept twice."""
+    """Whatever a producer sends, the batch is never refused as a whole for one event: each event is logged
+    or quarantined with the first rule it broke, repeated ids count once, and nothing is lost."""
     settings = Settings(workspace=tmp_path_factory.mktemp("log"))
     batch = [
-        EVENT | {"event_id": f"e{n}"} | (MALFORMED[kind][0] if kind else {}) for n, kind in enumerate(kinds)
+        event | {"event_id": ids[n]} if isinstance(event, dict) and n < len(ids) else event
+        for n, event in enumerate(events)
     ]
-    resent = [n for n in repeated if n < len(batch)]
 
-    result = append_batch(
-        batch + [batch[n] for n in resent], batch_id="b1", source="test", settings=settings, now=NOW
-    )
+    result = append_batch(batch, batch_id="b1", source="test", settings=settings, now=NOW)
 
-    assert result.received == result.appended + result.quarantined == len(batch) + len(resent)
-    logged = pd.concat([pd.read_parquet(path) for path in log_files(settings)])
-    assert sorted(logged["event_id"]) == sorted(f"e{n}" for n, kind in enumerate(kinds) if kind is None)
-    quarantine = list(settings.quarantine_dir.rglob("*.parquet"))
-    reasons: list[str] = (
-        pd.concat([pd.read_parquet(path) for path in quarantine])["reason"].tolist() if quarantine else []
+    assert result.received == result.appended + result.quarantined == len(batch)
+    logged = pd.concat([pd.read_parquet(path) for path in log_files(settings)]) if result.appended else None
+    refused = list(settings.quarantine_dir.rglob("*.parquet"))
+    quarantine = pd.concat([pd.read_parquet(path) for path in refused]) if refused else pd.DataFrame()
+    assert len(quarantine) == result.quarantined
+    assert (0 if logged is None else len(logged)) == result.appended
+    if logged is not None:
+        assert logged["event_id"].is_unique
+    assert all(isinstance(reason, str) and reason for reason in quarantine.get("reason", []))
+
+
+TEXTS = st.text(st.characters(codec=None), max_size=6) | st.sampled_from(
+    ["\u00a0", " pageview ", "PURCHASE", ""]
+)
+
+
+@hypothesis_settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries({"session_id": TEXTS, "event_type": TEXTS, "category": TEXTS}), min_size=1
     )
-    assert sorted(reasons) == sorted(
-        [MALFORMED[kind][1] for kind in kinds if kind]
-        + [MALFORMED[kind][1] if (kind := kinds[n]) else "duplicate event_id in batch" for n in resent]
-    )
+)
+def test_a_typed_frame_is_judged_exactly_as_the_same_events_one_by_one(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, str]]
+) -> None:
+    """The log checks a DataFrame's typed columns in bulk and only suspect rows one by one: it must never let
+    through what the event-by-event check refuses, nor refuse what it accepts."""
+    events = [EVENT | {"event_id": f"e{n}"} | row for n, row in enumerate(rows)]
+    frame = pd.DataFrame(events).astype({"event_type": "string", "category": "string"})
+    typed, one_by_one = (Settings(workspace=tmp_path_factory.mktemp(name)) for name in ("typed", "json"))
+
+    as_frame = append_batch(frame, batch_id="b1", source="test", settings=typed, now=NOW)
+    as_json = append_batch(events, batch_id="b1", source="test", settings=one_by_one, now=NOW)
+
+    assert (as_frame.appended, as_frame.quarantined) == (as_json.appended, as_json.quarantined)
+    reasons = [
+        sorted(pd.concat([pd.read_parquet(path) for path in files])["reason"]) if files else []
+        for files in (list(settings.quarantine_dir.rglob("*.parquet")) for settings in (typed, one_by_one))
+    ]
+    assert reasons[0] == reasons[1]

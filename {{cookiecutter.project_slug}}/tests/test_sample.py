@@ -78,3 +78,30 @@ def test_running_again_appends_nothing(settings: Settings) -> None:
     again = write_sample(5_000, settings, progress=False)
 
     assert all(r.already_present for r in again)
+
+
+def test_samples_of_other_sizes_add_their_own_shoppers_sessions_and_events(settings: Settings) -> None:
+    """`make sample` with another EVENTS adds to the log: no id of the first sample is reused by the second,
+    so deduplication drops nothing and no session gets two users."""
+    write_sample(5_000, settings, progress=False)
+    write_sample(6_000, settings, progress=False)
+
+    [(events, ids, sessions_with_two_users)] = query(
+        settings,
+        """
+        select
+            count(*),
+            count(distinct event_id),
+            (select count(*) from (
+                select session_id from events group by session_id having count(distinct user_id) > 1
+            ))
+        from events
+        """,
+    )
+    assert events == ids and sessions_with_two_users == 0
+    [(shared_users,)] = query(
+        settings,
+        "select count(*) from (select user_id from events group by user_id having count(distinct batch_id"
+        " like '%-n5000-%') > 1)",
+    )
+    assert shared_users == 0

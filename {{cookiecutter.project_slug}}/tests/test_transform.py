@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -131,15 +131,27 @@ def test_an_event_logged_twice_counts_once_and_the_copy_that_arrived_first_wins(
     assert set(staged["batch_id"]) == {"hand-1"}
 
 
-def test_an_unknown_event_type_stops_the_build(tiny_log: Settings) -> None:
+def test_an_event_the_contract_refuses_never_reaches_the_build(tiny_log: Settings) -> None:
     [refund] = [dict(e, event_id="hand-bad", event_type="refund") for e in shopper_events()[:1]]
-    append_batch([refund], batch_id="hand-bad", source="test", settings=tiny_log, now=ARRIVAL)
+    result = append_batch([refund], batch_id="hand-bad", source="test", settings=tiny_log, now=ARRIVAL)
 
-    with pytest.raises(TransformError, match=r"fail test accepted_values_stg_events_event_type"):
-        build(tiny_log)
-    # The failed test stopped the build before the training set was made.
-    with pytest.raises(WarehouseError, match="run the transform stage first"):
-        load_training_set(tiny_log)
+    assert result.quarantined == 1
+    assert build(tiny_log).tests > 0
+
+
+def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_to_look_into(built: Settings) -> None:
+    before = load_training_set(built)
+    # Cutoffs that leave the test split empty: the splits' test fails, naming the split it found empty.
+    late = built.model_copy(update={"validation_cutoff": date(2025, 6, 1)})
+
+    with pytest.raises(TransformError) as failed:
+        build(late)
+
+    assert "fail test splits_are_usable_training_set" in str(failed.value)
+    assert "found: split='test', n_sessions=0" in str(failed.value)
+    assert "append more events" in str(failed.value)
+    pd.testing.assert_frame_equal(load_training_set(built), before)
+    assert (built.data_dir / "failed_build" / "warehouse.duckdb").exists()
 
 
 def content_hash(frame: pd.DataFrame) -> str:

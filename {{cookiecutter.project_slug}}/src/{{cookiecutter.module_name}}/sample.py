@@ -3,7 +3,9 @@
 Shoppers come back over several weeks; each session is pageviews, product detail views, cart adds and removes,
 and sometimes a purchase. Whether a session ends in a purchase depends on things the log shows (cart activity,
 how many products were studied, price level, time of day, the shopper's history) plus noise, so a model has a
-real but imperfect signal to learn. The same seed and size always give the same events.
+real but imperfect signal to learn. The same seed and size always give the same events, in the same batches,
+so writing a sample again appends nothing; another seed or size gives other shoppers, sessions and events,
+every id prefixed with the sample's name, so samples never collide in the log.
 """
 
 import argparse
@@ -53,9 +55,15 @@ class Catalog:
 
 
 def generate_day(
-    day: date, sessions: int, *, catalog: Catalog, shopper_taste: np.ndarray, rng: np.random.Generator
+    day: date,
+    sessions: int,
+    *,
+    catalog: Catalog,
+    shopper_taste: np.ndarray,
+    rng: np.random.Generator,
+    prefix: str = "sample",
 ) -> pd.DataFrame:
-    """The events of one day's sessions, in the log's input format."""
+    """The events of one day's sessions, in the log's input format; every id starts with ``prefix``."""
     n_shoppers = shopper_taste.size
     shopper = rng.integers(0, n_shoppers, sessions)
     hour = rng.choice(24, sessions, p=HOURLY_TRAFFIC / HOURLY_TRAFFIC.sum())
@@ -103,10 +111,10 @@ def generate_day(
     session_text = pd.Series(np.arange(sessions)).astype(str)
     return pd.DataFrame(
         {
-            "event_id": f"e{stamp}-" + pd.Series(np.arange(event_session.size)).astype(str),
+            "event_id": f"{prefix}-e{stamp}-" + pd.Series(np.arange(event_session.size)).astype(str),
             "event_time": start[event_session] + pd.to_timedelta(np.round(elapsed, 3), unit="s"),
-            "session_id": (f"s{stamp}-" + session_text)[event_session].to_numpy(),
-            "user_id": ("u" + pd.Series(shopper).astype(str))[event_session].to_numpy(),
+            "session_id": (f"{prefix}-s{stamp}-" + session_text)[event_session].to_numpy(),
+            "user_id": (f"{prefix}-u" + pd.Series(shopper).astype(str))[event_session].to_numpy(),
             "event_type": np.array(EVENT_TYPES)[event_type],
             "product_id": pd.Series(np.where(has_product, "p" + product.astype(str), None), dtype="string"),
             "category": pd.Series(
@@ -148,6 +156,7 @@ def write_sample(
 
     days = [settings.sample_start + timedelta(days=i) for i in range(settings.sample_days)]
     show = events >= 1_000_000 if progress is None else progress
+    name = f"sample-s{settings.seed}-n{events}"
     results = []
     for day in tqdm(days, desc="sample days", unit="day", disable=not show):
         weekday_factor = 1.25 if day.weekday() >= 5 else 1.0
@@ -157,8 +166,9 @@ def write_sample(
             catalog=catalog,
             shopper_taste=shopper_taste,
             rng=rng,
+            prefix=name,
         )
-        batch_id = f"sample-s{settings.seed}-n{events}-{day:%Y%m%d}"
+        batch_id = f"{name}-{day:%Y%m%d}"
         results.append(
             append_batch(frame, batch_id=batch_id, source=SOURCE, settings=settings, now=_ingest(day))
         )

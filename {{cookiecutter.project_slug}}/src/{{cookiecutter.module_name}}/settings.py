@@ -70,8 +70,18 @@ class Settings(BaseSettings):
 
     @property
     def quarantine_dir(self) -> Path:
-        """Events rejected by the log's envelope schema, with the reason, laid out like the log."""
+        """Events that broke the contract, each with the reason, laid out like the log."""
         return self.data_dir / "log" / "quarantine"
+
+    @property
+    def batches_dir(self) -> Path:
+        """One manifest per batch the log received: its checksum, arrival and counts."""
+        return self.data_dir / "log" / "batches"
+
+    @property
+    def retractions_dir(self) -> Path:
+        """Corrections: batches, or events of them, the transform leaves out. Written once, like the log."""
+        return self.data_dir / "log" / "retractions"
 
     @property
     def warehouse_path(self) -> Path:
@@ -94,12 +104,26 @@ class Settings(BaseSettings):
 
     @property
     def artifacts_dir(self) -> Path:
-        """Metrics, plots, reports and the accepted model of the last successful run."""
+        """Every run's evidence, and the accepted run (``runs.py``)."""
         return self.workspace / "artifacts"
 
     @property
+    def runs_dir(self) -> Path:
+        """One folder per run: its quality report, evaluation, model and bundle, accepted or not."""
+        return self.artifacts_dir / "runs"
+
+    @property
+    def accepted_dir(self) -> Path:
+        """The accepted run (a link to its folder): what serving, the volume check and people look at."""
+        return self.artifacts_dir / "accepted"
+
+    @property
+    def accepted_model_path(self) -> Path:
+        return self.accepted_dir / "model" / "model.json"
+
+    @property
     def dist_dir(self) -> Path:
-        """Deployment bundles built by the package stage."""
+        """The accepted run's deployment bundle (a link to it), where a deployment takes it from."""
         return self.workspace / "dist"
 
     @property

@@ -87,7 +87,9 @@ select
     coalesce(catalog_breadth.n_distinct_products, 0) as n_distinct_products,
     coalesce(catalog_breadth.n_distinct_categories, 0) as n_distinct_categories,
     coalesce(activity.session_seconds, 0) as session_seconds,
-    cast(coalesce(activity.mean_price_viewed, 0) as {{ type_double() }}) as mean_price_viewed,
+    -- A mean never exceeds its maximum; in doubles, rounding can put it one unit in the last place above.
+    cast(coalesce(least(activity.mean_price_viewed, activity.max_price_viewed), 0) as {{ type_double() }})
+        as mean_price_viewed,
     cast(coalesce(activity.max_price_viewed, 0) as {{ type_double() }}) as max_price_viewed,
     case when start_time.start_hour between 18 and 22 then 1 else 0 end as is_evening,
     case when start_time.start_weekday in (0, 6) then 1 else 0 end as is_weekend

@@ -1,10 +1,31 @@
--- The log's events, typed and cleaned, each event exactly once. A producer retry can put the same event in
--- two batches; the copy that arrived first wins, so rebuilding from the log always picks the same one.
+-- The log's events, typed and cleaned, each event exactly once, without the retracted ones. A producer retry
+-- can put the same event in two batches; the copy that arrived first wins, so rebuilding from the log always
+-- picks the same one. Event types and categories are normalized as contract.toml says (trim, lowercase).
 -- Prices become exact decimals: sums and means of doubles depend on the order a parallel engine adds them
 -- in, and a rebuild must give the same numbers to the last bit.
 
-with log_events as {{ not_materialized() }} (
-    select * from {{ source('event_log', 'events') }}
+with retractions as (
+    select
+        batch_id,
+        event_id
+    from {{ source('event_log', 'retractions') }}
+),
+
+log_events as {{ not_materialized() }} (
+    select events.*
+    from {{ source('event_log', 'events') }} as events
+    -- A retraction names a whole batch (no event_id) or events of it.
+    where
+        not exists (
+            select 1
+            from retractions
+            where retractions.batch_id = events.batch_id and retractions.event_id is null
+        )
+        and not exists (
+            select 1
+            from retractions
+            where retractions.batch_id = events.batch_id and retractions.event_id = events.event_id
+        )
 ),
 
 typed as {{ not_materialized() }} (

@@ -1,0 +1,312 @@
+"""One contract, every door: contract.toml is read strictly, and dbt's tests are exactly the contract's rules.
+
+The log's door is tested in test_event_log.py, the quality gate's in test_quality.py and serving's in the API
+tests, each with cases derived from the contract (contract_cases.py).
+"""
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from dbt.artifacts.schemas.run import RunExecutionResult
+from dbt.cli.main import dbtRunner
+from hypothesis import HealthCheck, assume, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from {{ cookiecutter.module_name }} import dbt_contract, gate, quality
+from {{ cookiecutter.module_name }}.contract import CONTRACT_PATH, ContractError, load
+from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA, append_batch, log_files, retract
+from {{ cookiecutter.module_name }}.runs import begin
+from {{ cookiecutter.module_name }}.sample import EVENT_TYPES
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.transform import (
+    TransformError,
+    build,
+    dbt_arguments,
+    dbt_environment,
+    environment,
+)
+from {{ cookiecutter.module_name }}.warehouse import load_training_set
+
+from .contract_cases import (
+    CONTRACT,
+    INGEST,
+    Violation,
+    breaking,
+    event_violations,
+    training_set_violations,
+)
+
+# Which of dbt's tests each kind of broken rule fails (dbt does not look for control characters: engines
+# disagree on how to match them, and the log refuses them at its door).
+DBT_TESTS = {
+    "missing": "not_null",
+    "blank": "valid_text",
+    "too long": "valid_text",
+    "not allowed": "accepted_values",
+    "below its minimum": "in_range",
+    "above its maximum": "in_range",
+    "too early": "time_bounds",
+    "after its arrival": "time_bounds",
+}
+
+
+def test_dbt_tests_are_written_from_the_contract() -> None:
+    assert dbt_contract.stale(load()) == [], "run `make contract`"
+
+
+def test_a_build_refuses_dbt_tests_that_drift_from_the_contract(
+    tiny_log: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dbt_contract, "stale", lambda contract: [Path("models/ml/_training_set.yml")])
+
+    with pytest.raises(TransformError, match=r"differ from contract.toml: run `make contract`"):
+        build(tiny_log)
+
+
+def test_make_contract_writes_what_the_check_expects(tmp_path: Path) -> None:
+    dbt_dir = tmp_path / "dbt"
+    for path in dbt_contract.properties(CONTRACT):
+        (dbt_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (dbt_dir / path).write_text("stale\n")
+
+    written = dbt_contract.write(CONTRACT, dbt_dir)
+
+    assert len(written) == 2 and dbt_contract.stale(CONTRACT, dbt_dir) == []
+    assert dbt_contract.write(CONTRACT, dbt_dir) == []
+
+
+def declared(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of contract.toml with ``old`` replaced by ``new``."""
+    text = CONTRACT_PATH.read_text()
+    assert old in text
+    path = tmp_path / "contract.toml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        (
+            'type = "number"',
+            'type = "decimal"',
+            "type 'decimal' is not one of text, timestamp, integer, number",
+        ),
+        ("max_length = 128", "max_lenght = 128", "unknown keys ['max_lenght']"),
+        ("min = 0", 'min = "zero"', "min is a number, for integer and number fields only"),
+        (
+            'check = "max_price_viewed',
+            'check = "max_price_viewed.real',
+            "is not a rule the contract can read",
+        ),
+        ('check = "max_price_viewed', 'check = "unknown_column', "reads ['unknown_column']"),
+        ('key = "session_id"', 'key = "session"', "training_set.key must name one of its columns"),
+        (
+            "allowed = [0, 1]",
+            'allowed = ["no", "yes"]',
+            "allowed values ['no', 'yes'] are not integer values",
+        ),
+        ("[events]\ndescription", "[event]\ndescription", "contract.toml has unknown keys ['event']"),
+    ],
+)
+def test_a_broken_contract_is_refused_in_one_line_naming_the_entry(
+    tmp_path: Path, old: str, new: str, words: str
+) -> None:
+    with pytest.raises(ContractError) as refused:
+        load(declared(tmp_path, old, new))
+
+    assert words in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_rule_added_to_the_contract_becomes_a_dbt_test(tmp_path: Path) -> None:
+    feature = '[training_set.features.n_pageviews]\ntype = "integer"\nmin = 0'
+    contract = load(declared(tmp_path, feature, f"{feature}\nmax = 500"))
+
+    text = dbt_contract.properties(contract)[Path("models/ml/_training_set.yml")]
+
+    assert (
+        "max_value: 500" in text
+        and "max_value: 500" not in dbt_contract.properties(CONTRACT)[Path("models/ml/_training_set.yml")]
+    )
+
+
+def row_of(**changes: Any) -> dict[str, Any]:
+    """A logged event that keeps the contract, with ``changes``."""
+    event = {
+        "event_id": "x",
+        "event_time": INGEST.replace(tzinfo=None),
+        "ingest_time": INGEST.replace(tzinfo=None),
+        "source": "a careless job",
+        "batch_id": "written-around-the-log",
+        "session_id": "x-s1",
+        "user_id": "x-u1",
+        "event_type": "detail",
+        "product_id": "x-p1",
+        "category": "books",
+        "price": 10.0,
+        "extras": None,
+    }
+    return event | changes
+
+
+def storable(violation: Violation) -> bool:
+    """Whether the log's file types can hold the value: a writer going around the log could put it there."""
+    return violation.rule in DBT_TESTS
+
+
+def test_every_rule_on_events_fails_its_dbt_test_and_a_retraction_clears_the_log(tiny_log: Settings) -> None:
+    """A file written around append_batch (which would have quarantined these events) breaks each rule once:
+    every rule's dbt test fails, naming its rows, and retracting that batch is how the log is corrected."""
+    cases = [violation for violation in event_violations() if storable(violation)]
+    rows = [
+        row_of(event_id=f"x{n}", **{case.field.name: as_logged(case)})
+        if case.field.name != "event_id"
+        else row_of(event_id=as_logged(case))
+        for n, case in enumerate(cases)
+    ]
+    partition = tiny_log.log_dir / "ingest_date=2025-03-10"
+    partition.mkdir(parents=True)
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=LOG_SCHEMA), partition / "written-around-the-log.parquet"
+    )
+
+    with pytest.raises(TransformError) as failed:
+        build(tiny_log)
+
+    report = str(failed.value)
+    for case in cases:
+        assert f"{DBT_TESTS[case.rule]}_stg_events_{case.field.name}" in report, case.id
+    assert "retract their batch" in report and "found: " in report
+    assert (tiny_log.data_dir / "failed_build" / "warehouse.duckdb").exists()
+
+    retract("written-around-the-log", reason="written around the log by a careless job", settings=tiny_log)
+
+    assert build(tiny_log).tests > 0
+
+
+def as_logged(violation: Violation) -> Any:
+    """A violating value as the log's file would hold it (times as naive UTC datetimes)."""
+    value = violation.value
+    if violation.field.type == "timestamp" and isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    return value
+
+
+def test_every_rule_on_the_training_set_fails_its_dbt_test(built: Settings) -> None:
+    """The training set broken once per rule, by hand in the warehouse: `dbt test` fails each rule's test."""
+    training_set = CONTRACT.training_set
+    cases = [v for v in training_set_violations() if v.rule in DBT_TESTS and v.field.name != training_set.key]
+    with duckdb.connect(str(built.warehouse_path)) as warehouse:
+        frame = warehouse.sql("select * from training_set order by session_id").df()
+        sessions = iter(frame[training_set.key])
+        for case in cases:
+            change(warehouse, next(sessions), {case.field.name: case.value})
+        for rule in training_set.rules:
+            session = next(sessions)
+            row = frame.set_index(training_set.key).loc[session]
+            change(warehouse, session, breaking(rule, {name: float(row[name]) for name in rule.columns}))
+
+    with environment(dbt_environment(built, built.warehouse_path)):
+        outcome = dbtRunner().invoke([*dbt_arguments(built, "test"), "--select", "training_set"])
+
+    assert isinstance(outcome.result, RunExecutionResult), outcome.exception
+    failed = {result.node.name for result in outcome.result.results if str(result.status) == "fail"}
+    for case in cases:
+        expected = f"{DBT_TESTS[case.rule]}_training_set_{case.field.name}"
+        assert any(name.startswith(expected) for name in failed), case.id
+    assert sum(name.startswith("satisfies_training_set") for name in failed) == len(training_set.rules)
+
+
+def change(warehouse: duckdb.DuckDBPyConnection, session: str, values: dict[str, Any]) -> None:
+    """Set columns of one session's row in the training set table."""
+    for column, value in values.items():
+        statement = f"update training_set set {column} = ? where session_id = ?"  # noqa: S608 (the contract's names)
+        warehouse.execute(statement, [value, session])
+
+
+def test_a_retracted_batch_is_left_out_of_the_next_build(tiny_log: Settings) -> None:
+    batch = next(path.stem for path in sorted(tiny_log.log_dir.glob("*/*.parquet")))
+    before = build(tiny_log)
+    [(sessions,)] = duckdb.execute(
+        "select count(distinct session_id) from read_parquet(?)", [f"{tiny_log.log_dir}/*/{batch}.parquet"]
+    ).fetchall()
+
+    retract(batch, reason="a day exported twice", settings=tiny_log)
+    build(tiny_log)
+
+    with duckdb.connect(str(tiny_log.warehouse_path), read_only=True) as warehouse:
+        left = warehouse.execute("select count(*) from stg_events where batch_id = ?", [batch]).fetchone()
+    assert left == (0,) and sessions > 0
+    assert before.tests > 0
+
+
+# Text of any Unicode but what the contract refuses in text (control characters, lone surrogates).
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cc"]), min_size=1, max_size=20)
+TIMES = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2025, 3, 11, 12))
+
+
+@st.composite
+def hostile_events(draw: st.DrawFn, known: dict[str, list[str]]) -> dict[str, Any]:
+    """An event at the edges of what the contract allows: odd text, extreme prices and times, event types in
+    any case, ids, sessions and users reused from the log (a retry, a session with two users), extra fields;
+    or, now and then, something the log must quarantine."""
+    event: dict[str, Any] = {
+        "event_id": draw(st.sampled_from(known["event_id"]) | TEXT),
+        "event_time": draw(TIMES).isoformat() + draw(st.sampled_from(["", "Z", "+05:30", "-11:00"])),
+        "session_id": draw(st.sampled_from(known["session_id"]) | TEXT),
+        "user_id": draw(st.sampled_from(known["user_id"]) | TEXT),
+        "event_type": draw(st.sampled_from(EVENT_TYPES).map(str.upper) | st.sampled_from(EVENT_TYPES)),
+        # Mostly there: a product event without one is quarantined, and that is tried often enough below.
+        "product_id": draw(st.none() if draw(st.integers(0, 4)) == 0 else TEXT),
+        "category": draw(st.none() | TEXT),
+        "price": draw(
+            st.none()
+            | st.sampled_from([0.0, 1e-300, 5e-324, 0.005, 999_999.99, 1_000_000.0])
+            | st.floats(min_value=0, max_value=1_000_000)
+        ),
+    }
+    if draw(st.booleans()):
+        event[draw(st.sampled_from(["referrer", "ab_test", "n"]))] = draw(TEXT | st.integers())
+    if draw(st.integers(0, 9)) == 0:
+        event[draw(st.sampled_from(list(event)))] = draw(st.floats() | st.lists(st.integers(), max_size=2))
+    return event
+
+
+@pytest.mark.slow
+@hypothesis_settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_anything_the_log_accepts_builds_and_passes_the_gate(
+    _tiny_log: Path, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Batches of hostile events on top of a good log: whatever the log accepts, dbt builds and the gate
+    passes, so no event can block later runs; and every event sent is either in the log or in quarantine."""
+    settings = Settings(workspace=tmp_path_factory.mktemp("hostile"))
+    shutil.copytree(_tiny_log, settings.data_dir / "log")
+    logged = pq.read_table(log_files(settings)[0]).to_pandas()
+    known = {name: logged[name].head(50).tolist() for name in ("event_id", "session_id", "user_id")}
+    batches = data.draw(
+        st.lists(st.lists(hostile_events(known), min_size=1, max_size=25), min_size=1, max_size=3)
+    )
+
+    appended = 0
+    for number, batch in enumerate(batches):
+        result = append_batch(
+            batch, batch_id=f"hostile-{number}", source="fuzz", settings=settings, now=INGEST
+        )
+        assert result.received == result.appended + result.quarantined == len(batch)
+        appended += result.appended
+    assume(appended > 0)  # something new must reach the build
+    transform = build(settings)
+
+    frame = load_training_set(settings)
+    run = begin(settings)
+    failures = quality.check(frame, settings, run.quality_dir) + gate.table_failures(frame, settings)
+    assert failures == [], failures
+    assert transform.tests > 0

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from {{ cookiecutter.module_name }}.pipeline import (
+    begin_run,
     build_tables,
     check_quality,
     evaluate_model,
@@ -42,6 +43,7 @@ from {{ cookiecutter.module_name }}.pipeline import (
     train_model,
 )
 from {{ cookiecutter.module_name }}.resources import duckdb_memory_limit_mb
+from {{ cookiecutter.module_name }}.runs import Run
 from {{ cookiecutter.module_name }}.settings import Settings
 
 if TYPE_CHECKING:
@@ -162,7 +164,11 @@ def run_models(settings: Settings) -> int:
 
 
 def gate(settings: Settings) -> int:
-    return check_quality(settings).rows
+    """Begin the run whose folder the later stages write into, as an orchestrator's first step does."""
+    run = begin_run(settings)
+    _run_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    _run_path(settings).write_text(str(run.dir))
+    return check_quality(settings, run).rows
 
 
 def train(settings: Settings) -> int:
@@ -173,14 +179,22 @@ def train(settings: Settings) -> int:
 
 
 def evaluate(settings: Settings) -> int:
-    evaluation = evaluate_model(_trained_model(settings), settings)
+    evaluation = evaluate_model(_trained_model(settings), settings, _run(settings))
     _metrics_path(settings).write_text(json.dumps(evaluation.metrics))
     return int(evaluation.metrics["holdout_sessions"])
 
 
 def package(settings: Settings) -> None:
     metrics = json.loads(_metrics_path(settings).read_text())
-    package_model(_trained_model(settings), metrics, settings)
+    package_model(_trained_model(settings), metrics, settings, _run(settings))
+
+
+def _run_path(settings: Settings) -> Path:
+    return settings.workspace / "handoff" / "run.txt"
+
+
+def _run(settings: Settings) -> Run:
+    return Run(Path(_run_path(settings).read_text()))
 
 
 def _model_path(settings: Settings) -> Path:

@@ -1,4 +1,5 @@
-"""Ways a training set goes bad, each a function of a copy of a good one: shared by the data-quality tests."""
+"""Ways a training set goes bad as a whole, each a function of a copy of a good one, for the data-quality
+tests. Broken values and rules come from the contract itself (contract_cases.py)."""
 
 from collections.abc import Callable
 
@@ -7,23 +8,8 @@ import pandas as pd
 Corruption = Callable[[pd.DataFrame], pd.DataFrame]
 
 
-def null_keys(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.loc[frame.index[:3], "session_id"] = None
-    return frame
-
-
 def duplicate_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, frame.head(5)], ignore_index=True)
-
-
-def negative_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.loc[frame.index[:4], "n_pageviews"] = -1
-    return frame
-
-
-def unseen_split(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.loc[frame.index[:2], "split"] = "holdout"
-    return frame
 
 
 def missing_split(frame: pd.DataFrame) -> pd.DataFrame:
@@ -44,8 +30,3 @@ def text_in_numbers(frame: pd.DataFrame) -> pd.DataFrame:
 
 def no_purchases(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(label=0)
-
-
-def inconsistent_cart(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.loc[frame.index[:6], "net_cart_items"] = frame["net_cart_items"].iloc[:6] + 1
-    return frame

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.evaluate import ModelGateError, evaluate, model_gate
+from {{ cookiecutter.module_name }}.promotion import with_metadata
 from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.train import TrainedModel, train
@@ -62,7 +63,7 @@ def test_the_model_gate_fails_a_model_that_does_not_beat_the_baseline_by_enough(
 def test_the_export_scores_exactly_like_the_trained_model(
     model: TrainedModel, training_frame: pd.DataFrame
 ) -> None:
-    scorer = Scorer.from_export(model.export())
+    scorer = Scorer.from_export(with_metadata(model.export(), {}))
     rows = training_frame.head(500)
 
     exported = [

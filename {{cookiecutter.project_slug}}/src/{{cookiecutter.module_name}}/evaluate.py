@@ -27,6 +27,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from .errors import StageError
 from .settings import Settings
 from .train import TrainedModel
 from .training_set import LABEL, SPLIT
@@ -43,8 +44,10 @@ class Evaluation:
         return self.metrics["average_precision"] - self.metrics["baseline_average_precision"]
 
 
-class ModelGateError(RuntimeError):
+class ModelGateError(StageError):
     """The model did not beat the baseline by the required margin; nothing was packaged."""
+
+    outcome = "rejected"
 
 
 def evaluate(model: TrainedModel, frame: pd.DataFrame, settings: Settings, out_dir: Path) -> Evaluation:
@@ -75,7 +78,8 @@ def model_gate(evaluation: Evaluation, settings: Settings) -> None:
         raise ModelGateError(
             f"model gate failed: average precision {metrics['average_precision']:.3f} beats the baseline's "
             f"{metrics['baseline_average_precision']:.3f} by {evaluation.lift:.3f}, less than the required "
-            f"{settings.min_lift:.3f}; nothing was packaged (metrics: {evaluation.metrics_path})"
+            f"{settings.min_lift:.3f}; the accepted model stays (this candidate's metrics: "
+            f"{evaluation.metrics_path})"
         )
 
 

@@ -2,15 +2,27 @@
 
     log -> transform (dbt build) -> quality gate -> train -> evaluate (model gate) -> package
 
-Each stage reads what the previous one left in the workspace (log files, warehouse tables) or receives it as
-an argument, so an orchestrator can run stages in separate processes and pass the small results along. Stage
-modules are imported inside the stages: an orchestrator starts a fresh process per step, and importing dbt,
-scikit-learn and matplotlib for a step that uses none of them would cost seconds each time.
+Each stage reads what the previous one left in the workspace (log files, warehouse tables, the run's folder)
+or receives it as an argument, so an orchestrator can run stages in separate processes and pass the small
+results along: the ``Run`` from ``begin_run`` is one of them. Stage modules are imported inside the stages:
+an orchestrator starts a fresh process per step, and importing dbt, scikit-learn and matplotlib for a step
+that uses none of them would cost seconds each time.
+
+A stage that refuses to go on raises a ``StageError`` (or a pydantic ``ValidationError`` for bad settings, a
+``ContractError`` for a broken ``contract.toml``): ``STOPS``. Orchestrators record it in the run's folder
+(``stopped``) and show its message, not a traceback.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
+from .contract import ContractError
+from .errors import StageError
+from .runs import Run, begin, conclude, exclusive
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -22,12 +34,18 @@ if TYPE_CHECKING:
 
 # Size of the sample log `make run` creates when the log is empty: seconds to build, enough to learn from.
 DEFAULT_SAMPLE_EVENTS = 200_000
-# Holdout sessions the bundle must reproduce exactly before it replaces the current one.
+# Below this, a sample's splits hold too few sessions for the gates to pass (tests run with 30,000).
+MIN_SAMPLE_EVENTS = 20_000
+# Holdout sessions the bundle must reproduce exactly before it is accepted.
 BUNDLE_CHECK_ROWS = 200
+# Failures that stop a run on purpose: their message says what failed and what to do.
+STOPS = (StageError, ValidationError, ContractError)
 
 
 @dataclass(frozen=True)
 class RunSummary:
+    run: Run
+    transform: "TransformResult"
     quality: "QualityReport"
     model: "TrainedModel"
     evaluation: "Evaluation"
@@ -40,8 +58,19 @@ def prepare_log(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) 
     from .sample import write_sample
 
     if not log_files(settings):
+        if sample_events < MIN_SAMPLE_EVENTS:
+            raise StageError(
+                f"the event log is empty, and a sample of {sample_events:,} events is too small to learn "
+                f"from: run with EVENTS of at least {MIN_SAMPLE_EVENTS:,} "
+                f"(`make run EVENTS={DEFAULT_SAMPLE_EVENTS}`), or append your own events first"
+            )
         write_sample(sample_events, settings)
     return len(log_files(settings))
+
+
+def begin_run(settings: Settings) -> Run:
+    """A folder for this run's evidence; what killed runs left behind is removed first."""
+    return begin(settings)
 
 
 def build_tables(settings: Settings) -> "TransformResult":
@@ -63,12 +92,12 @@ def build_tables(settings: Settings) -> "TransformResult":
 {%- endif %}
 
 
-def check_quality(settings: Settings) -> "QualityReport":
+def check_quality(settings: Settings, run: Run) -> "QualityReport":
     from . import gate, quality
     from .warehouse import load_training_set
 
     frame = load_training_set(settings)
-    return gate.run(frame, quality.check(frame, settings), settings)
+    return gate.run(frame, quality.check(frame, settings, run.quality_dir), settings, run)
 
 
 def train_model(settings: Settings) -> "TrainedModel":
@@ -78,35 +107,60 @@ def train_model(settings: Settings) -> "TrainedModel":
     return train(load_training_set(settings), settings)
 
 
-def evaluate_model(model: "TrainedModel", settings: Settings) -> "Evaluation":
+def evaluate_model(model: "TrainedModel", settings: Settings, run: Run) -> "Evaluation":
     """Evaluate on the holdout, record the run with the tracker, then apply the model gate."""
     from .evaluate import evaluate, model_gate
     from .tracking import record_run
     from .warehouse import load_training_set
 
-    evaluation = evaluate(model, load_training_set(settings), settings, settings.artifacts_dir / "evaluation")
+    evaluation = evaluate(model, load_training_set(settings), settings, run.evaluation_dir)
     record_run(model, evaluation, settings)  # failed candidates are worth recording too
     model_gate(evaluation, settings)
     return evaluation
 
 
-def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Settings) -> "Bundle":
+def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Settings, run: Run) -> "Bundle":
+    """Build and check the bundle in the run's folder, then accept the run: model, evidence and bundle."""
     from .package import package
     from .promotion import with_metadata
-    from .training_set import SPLIT
+    from .training_set import HOLDOUT, KEY, SPLIT
     from .warehouse import load_training_set
 
-    holdout = load_training_set(settings).query(f"{SPLIT} == 'test'").head(BUNDLE_CHECK_ROWS)
-    examples = holdout[list(model.features)].to_dict(orient="records")
+    training_set = load_training_set(settings)
+    holdout = training_set[training_set[SPLIT] == HOLDOUT].head(BUNDLE_CHECK_ROWS)
+    examples = holdout[[KEY, *model.features]].to_dict(orient="records")
     expected = model.predict_proba(holdout).tolist()
-    return package(with_metadata(model.export(), metrics), examples, expected, settings)
+    return package(with_metadata(model.export(), metrics), examples, expected, settings, run)
+
+
+@contextmanager
+def recording(run: Run, stage: str) -> Iterator[None]:
+    """Record in the run's folder why ``stage`` ended the run, if it does ("rejected" by the model gate,
+    "stopped" by another stage, "crashed" on a bug); the error goes on up."""
+    try:
+        yield
+    except STOPS as error:
+        conclude(run, getattr(error, "outcome", "stopped"), str(error), stage)
+        raise
+    except Exception as error:
+        conclude(run, "crashed", f"{type(error).__name__}: {error}", stage)
+        raise
 
 
 def run(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) -> RunSummary:
-    """Every stage in order, in this process; a failed gate raises and stops everything after it."""
-    prepare_log(settings, sample_events)
-    build_tables(settings)
-    report = check_quality(settings)
-    model = train_model(settings)
-    evaluation = evaluate_model(model, settings)
-    return RunSummary(report, model, evaluation, package_model(model, evaluation.metrics, settings))
+    """Every stage in order, in this process, holding the workspace; a failed gate stops all after it."""
+    with exclusive(settings):
+        this_run = begin_run(settings)
+        with recording(this_run, "log"):
+            prepare_log(settings, sample_events)
+        with recording(this_run, "transform"):
+            transform = build_tables(settings)
+        with recording(this_run, "quality gate"):
+            report = check_quality(settings, this_run)
+        with recording(this_run, "train"):
+            model = train_model(settings)
+        with recording(this_run, "evaluate"):
+            evaluation = evaluate_model(model, settings, this_run)
+        with recording(this_run, "package"):
+            bundle = package_model(model, evaluation.metrics, settings, this_run)
+    return RunSummary(this_run, transform, report, model, evaluation, bundle)

@@ -1,9 +1,11 @@
 """Promotion of a trained model: what every serving target's packaging shares.
 
-A model gets a version derived from its content; the serving target's package stage builds its bundle aside,
-proves that the bundle reproduces the trained model's predictions, and only then publishes it in ``dist/``
-and changes the accepted model, ``artifacts/model/model.json``, in one atomic step each, so a failed run
-leaves the previous ones in place. Each target's ``package.py`` says only how its bundle is built and run.
+A model gets a version derived from its content and carries the rules for its inputs (the data contract's,
+so every serving target refuses what it was never trained on). The serving target's package stage builds its
+bundle in the run's folder and proves that the bundle reproduces the trained model's predictions; only then
+is the run accepted (``runs.accept``): the model, its evidence and the bundle ``dist/`` points at change
+together, in one atomic step, so a failed or killed run leaves the accepted ones as they were. Each target's
+``package.py`` says only how its bundle is built and run.
 """
 
 import hashlib
@@ -11,33 +13,36 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from .errors import StageError
+from .runs import Run, accept, accepted, begin, exclusive
 from .settings import Settings
+from .training_set import CONTRACT
 
 # How far published predictions may stray from the trained model's: float rounding, nothing more.
 TOLERANCE = 1e-9
 SOURCE_DIR = Path(__file__).resolve().parent
 # The folder's name, not __name__'s prefix: under `python -m` (make package) __name__ is "__main__".
 PACKAGE = SOURCE_DIR.name
-# What every bundle carries from this package: the package marker, the request contract and the scorer.
-CORE_FILES = ("__init__.py", "contract.py", "scoring.py")
+# What every bundle carries from this package: the package marker, the scoring API, the contract's rules
+# and the scorer (all standard library only).
+CORE_FILES = ("__init__.py", "api.py", "contract.py", "scoring.py")
 # Sessions' features, as pandas' ``to_dict(orient="records")`` gives them.
 Examples = Sequence[Mapping[Hashable, Any]]
 
 
-class PackagingError(RuntimeError):
+class PackagingError(StageError):
     """What was published does not reproduce the trained model; the accepted model was not replaced."""
 
 
 def with_metadata(exported: dict[str, Any], metrics: dict[str, float]) -> dict[str, Any]:
-    """Stamp an exported model with a version derived from its content and the holdout metrics it earned."""
+    """Stamp an exported model with a version derived from its content, the holdout metrics it earned, and
+    the contract's rules for its inputs."""
     digest = hashlib.sha256(json.dumps(exported, sort_keys=True).encode()).hexdigest()[:12]
     now = datetime.now(UTC)
     return {
@@ -45,14 +50,15 @@ def with_metadata(exported: dict[str, Any], metrics: dict[str, float]) -> dict[s
         "version": f"{now:%Y%m%dT%H%M%SZ}-{digest}",
         "trained_at": now.isoformat(),
         "metrics": metrics,
+        "inputs": CONTRACT.inputs(exported["features"]).to_json(),
     }
 
 
-def check_predictions(published: Sequence[float], expected: Sequence[float], what: str) -> None:
-    """Raise unless ``published`` matches the trained model's ``expected`` predictions, one for one."""
-    if len(published) != len(expected):
-        raise PackagingError(f"{what} gave {len(published)} predictions for {len(expected)} sessions")
-    worst = max((abs(a - b) for a, b in zip(published, expected, strict=True)), default=0.0)
+def check_predictions(answered: Sequence[float], expected: Sequence[float], what: str) -> None:
+    """Raise unless ``answered`` matches the trained model's ``expected`` predictions, one for one."""
+    if len(answered) != len(expected):
+        raise PackagingError(f"{what} gave {len(answered)} predictions for {len(expected)} sessions")
+    worst = max((abs(a - b) for a, b in zip(answered, expected, strict=True)), default=0.0)
     if not worst <= TOLERANCE:
         raise PackagingError(f"{what}'s predictions differ from the trained model's by up to {worst:.2e}")
 
@@ -68,12 +74,8 @@ class Bundle:
     def of(cls, archive: Path, exported: dict[str, Any]) -> Self:
         return cls(archive, str(exported.get("version", "unversioned")))
 
-    def moved_into(self, dist_dir: Path) -> Self:
-        """The staged bundle, swapped into ``dist_dir``."""
-        return replace(self, archive=swap_into(self.archive, dist_dir))
 
-
-# A target lays out its bundle from the exported model in a scratch folder, then proves it answers right.
+# A target lays out its bundle from the exported model in a folder, then proves it answers right.
 Build = Callable[[dict[str, Any], Path], Bundle]
 Check = Callable[[Bundle, Examples, list[float]], None]
 
@@ -83,45 +85,39 @@ def promote(
     examples: Examples,
     expected: list[float],
     settings: Settings,
+    run: Run,
     build: Build,
     check: Check,
 ) -> Bundle:
-    """Build the bundle, ``check`` that it reproduces ``expected`` on ``examples``, then publish both."""
-    with _staging(settings) as scratch:
-        staged = build(exported, scratch)
-        check(staged, examples, expected)
-        bundle = staged.moved_into(settings.dist_dir)
-    accept(exported, settings)
-    return bundle
+    """Build the bundle in the run's folder, ``check`` that it reproduces ``expected`` on ``examples``,
+    then accept the run; the bundle is returned where ``dist/`` shows it."""
+    staged = build(exported, run.bundle_dir)
+    check(staged, examples, expected)
+    write_atomically(run.model_path, model_json(exported))
+    accept(run, settings)
+    return published(staged, run, settings)
 
 
 def rebuild(settings: Settings, build: Build) -> Bundle:
-    """``make package``: the accepted model's bundle again, without retraining; it passed its check then."""
-    exported = accepted_model(settings)
-    with _staging(settings) as scratch:
-        return build(exported, scratch).moved_into(settings.dist_dir)
+    """``make package``: the accepted model's bundle again, without retraining, in a new run that carries the
+    accepted run's evidence; accepted as a whole, like any run."""
+    with exclusive(settings, "make package"):
+        previous = accepted(settings)
+        if previous is None:
+            sys.exit(f"no accepted model at {settings.accepted_model_path}: run `make run` first")
+        exported: dict[str, Any] = json.loads(previous.model_path.read_text())
+        run = begin(settings)
+        for evidence in ("quality", "evaluation", "model"):
+            if (previous.dir / evidence).exists():
+                shutil.copytree(previous.dir / evidence, run.dir / evidence)
+        staged = build(exported, run.bundle_dir)
+        accept(run, settings)
+        return published(staged, run, settings)
 
 
-@contextmanager
-def _staging(settings: Settings) -> Iterator[Path]:
-    """A scratch folder inside ``dist/``: on the same filesystem, so publishing what it holds is a rename."""
-    settings.dist_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.dist_dir, prefix=".build-") as scratch:
-        yield Path(scratch)
-
-
-def swap_into(staged: Path, dist_dir: Path) -> Path:
-    """Move a staged file or folder into ``dist_dir``; a folder it replaces goes only once it is in place."""
-    final = dist_dir / staged.name
-    if not staged.is_dir():
-        staged.replace(final)
-        return final
-    retired = staged.with_name("retired")
-    if final.exists():
-        final.rename(retired)
-    staged.rename(final)
-    shutil.rmtree(retired, ignore_errors=True)
-    return final
+def published(bundle: Bundle, run: Run, settings: Settings) -> Bundle:
+    """A bundle built in ``run``'s folder, where ``dist/`` shows it once the run is accepted."""
+    return replace(bundle, archive=settings.dist_dir / bundle.archive.relative_to(run.bundle_dir))
 
 
 def lay_out(folder: Path, files: Mapping[str, str | None], exported: dict[str, Any]) -> None:
@@ -168,20 +164,9 @@ def model_json(exported: dict[str, Any]) -> str:
     return json.dumps(exported, indent=2) + "\n"
 
 
-def model_path(settings: Settings) -> Path:
-    return settings.artifacts_dir / "model" / "model.json"
-
-
-def accept(exported: dict[str, Any], settings: Settings) -> Path:
-    """Make ``exported`` the accepted model; call only once what was published has been checked."""
-    path = model_path(settings)
-    write_atomically(path, model_json(exported))
-    return path
-
-
 def accepted_model(settings: Settings) -> dict[str, Any]:
-    """The accepted model, for ``make package``; exits with the fix when no run has produced one yet."""
-    path = model_path(settings)
+    """The accepted model; exits with the fix when no run has produced one yet."""
+    path = settings.accepted_model_path
     if not path.exists():
         sys.exit(f"no accepted model at {path}: run `make run` first")
     exported: dict[str, Any] = json.loads(path.read_text())

@@ -8,9 +8,25 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.module_name }}.__main__ import main
+from {{ cookiecutter.module_name }}.runs import accepted
 from {{ cookiecutter.module_name }}.settings import Settings
 
+from .stops import STOPS, assert_ends_with_its_message, stopping
+
 TINY = 30_000
+
+
+def command(workspace: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m <package> ...` in ``workspace``, as `make run` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.module_name }}", *args],
+        cwd=workspace,
+        env={**os.environ, "{{ cookiecutter.module_name | upper }}_WORKSPACE": str(workspace), **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -26,25 +42,14 @@ def test_run_goes_through_every_stage_and_says_where_the_results_are(
     main(["run", "--sample-events", str(TINY)])
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-2] == f"metrics and plots: {workspace.artifacts_dir / 'evaluation'}"
+    assert lines[0].startswith("dbt build passed: ")
+    assert lines[-2] == f"metrics and plots: {workspace.accepted_dir / 'evaluation'}"
     assert lines[-1].startswith("published: ")
     assert Path(lines[-1].removeprefix("published: ")).exists()
-    assert (workspace.artifacts_dir / "model" / "model.json").exists()
+    assert accepted(workspace) is not None
 
 
-def test_a_failed_model_gate_exits_with_its_report_and_publishes_nothing(
-    workspace: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("{{ cookiecutter.module_name | upper }}_MIN_LIFT", "0.99")
-
-    with pytest.raises(SystemExit) as stopped:
-        main(["run", "--sample-events", str(TINY)])
-
-    assert str(stopped.value.code).strip().startswith("model gate failed:")
-    assert not (workspace.artifacts_dir / "model" / "model.json").exists()
-
-
-def test_check_runs_the_quality_gate_on_the_built_warehouse(
+def test_check_runs_the_quality_gate_on_the_built_warehouse_in_a_run_of_its_own(
     built: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("{{ cookiecutter.module_name | upper }}_WORKSPACE", str(built.workspace))
@@ -52,41 +57,34 @@ def test_check_runs_the_quality_gate_on_the_built_warehouse(
     main(["check"])
 
     assert capsys.readouterr().out.startswith("quality gate passed on ")
-    assert (built.artifacts_dir / "quality" / "report.json").exists()
+    [run] = built.runs_dir.iterdir()
+    assert (run / "quality" / "report.json").exists()
+    assert accepted(built) is None
 
 
 @pytest.mark.parametrize(
-    ("command", "problem"),
-    [("transform", "the event log at "), ("check", "there is no warehouse at ")],
+    ("args", "problem"),
+    [
+        (["transform"], "the event log at "),
+        (["check"], "there is no warehouse at "),
+        (["run", "--sample-events", "10"], "the event log is empty, and a sample of 10 events is too small"),
+    ],
+    ids=["transform", "check", "run"],
 )
 def test_a_stage_with_nothing_to_work_on_exits_1_with_one_clear_message(
-    tmp_path: Path, command: str, problem: str
+    tmp_path: Path, args: list[str], problem: str
 ) -> None:
-    env = {**os.environ, "{{ cookiecutter.module_name | upper }}_WORKSPACE": str(tmp_path)}
-
-    result = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.module_name }}", command],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = command(tmp_path, *args)
 
     assert result.returncode == 1
     assert result.stderr.strip().startswith(problem), result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_a_tiny_sample_is_refused_before_anything_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("{{ cookiecutter.module_name | upper }}_WORKSPACE", str(tmp_path))
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", STOPS)
+def test_a_stopped_run_ends_with_the_stages_own_message(tiny_log: Settings, kind: str) -> None:
+    with stopping(kind, tiny_log) as stop:
+        result = command(tiny_log.workspace, "run", "--sample-events", str(TINY), **stop.env)
 
-    with pytest.raises(SystemExit) as stopped:
-        main(["run", "--sample-events", "10"])
-
-    assert stopped.value.code == 2
-    assert "--sample-events 10 is too small: use at least 1000" in capsys.readouterr().err
-    assert not any(tmp_path.iterdir())
+    assert_ends_with_its_message(result, stop.words)

@@ -34,46 +34,48 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from pydantic import ValidationError
 
 from {{ cookiecutter.module_name }} import pipeline
-from {{ cookiecutter.module_name }}.evaluate import ModelGateError
-from {{ cookiecutter.module_name }}.gate import QualityGateError
+from {{ cookiecutter.module_name }}.runs import exclusive
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.transform import TransformError
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError
 
 # Never cached: a stage's arguments say nothing about what the log and the warehouse hold, so a cached
 # result could be stale. Never retried: a gate that failed fails again until the data or the code changes.
 stage = task(cache_policy=NO_CACHE)
 prepare_log = stage(pipeline.prepare_log)
+begin_run = stage(pipeline.begin_run)
 build_tables = stage(pipeline.build_tables)
 check_quality = stage(pipeline.check_quality)
 train_model = stage(pipeline.train_model)
 evaluate_model = stage(pipeline.evaluate_model)
 package_model = stage(pipeline.package_model)
 
-# Failures that stop the run on purpose: their messages say what failed and where the report is.
-STOPS = (TransformError, WarehouseError, QualityGateError, ModelGateError, ValidationError)
-
 
 @flow(name="training")
 def training(sample_events: int = pipeline.DEFAULT_SAMPLE_EVENTS) -> str:
     """Log -> dbt build -> quality gate -> train -> evaluate (model gate) -> package; returns the bundle."""
     settings = Settings()
-    prepare_log(settings, sample_events)
-    build_tables(settings)
-    check_quality(settings)
-    model = train_model(settings)
-    evaluation = evaluate_model(model, settings)
-    bundle = package_model(model, evaluation.metrics, settings)
+    run = begin_run(settings)
+    with pipeline.recording(run, "log"):
+        prepare_log(settings, sample_events)
+    with pipeline.recording(run, "transform"):
+        transform = build_tables(settings)
+    with pipeline.recording(run, "quality gate"):
+        check_quality(settings, run)
+    with pipeline.recording(run, "train"):
+        model = train_model(settings)
+    with pipeline.recording(run, "evaluate"):
+        evaluation = evaluate_model(model, settings, run)
+    with pipeline.recording(run, "package"):
+        bundle = package_model(model, evaluation.metrics, settings, run)
 
     metrics = evaluation.metrics
+    print(transform)
     print(
         f"model {bundle.version}: average precision {metrics['average_precision']:.3f} "
         f"(baseline {metrics['baseline_average_precision']:.3f})"
     )
-    print(f"metrics and plots: {settings.artifacts_dir / 'evaluation'}")
+    print(f"metrics and plots: {settings.accepted_dir / 'evaluation'}")
     print(f"published: {bundle.archive}")
     return str(bundle.archive)
 
@@ -87,11 +89,11 @@ def main(argv: list[str] | None = None) -> None:
         help="size of the sample log created when the log is empty",
     )
     args = parser.parse_args(argv)
-    if args.sample_events < 1_000:
-        parser.error(f"--sample-events {args.sample_events} is too small: use at least 1000")
     try:
-        training(args.sample_events)
-    except STOPS as error:
+        with exclusive(Settings()):
+            training(args.sample_events)
+    except pipeline.STOPS as error:
+        # Failures that stop the run on purpose: the last thing on the screen is their message.
         sys.exit(f"\n{error}")
 
 

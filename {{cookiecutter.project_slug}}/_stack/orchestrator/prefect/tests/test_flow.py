@@ -1,4 +1,5 @@
-"""`make run` through Prefect: the flow wires the same stages end to end, and a failed gate fails the script.
+"""`make run` through Prefect: the flow wires the same stages end to end, and a stopped run ends the script
+with the stage's own message.
 
 Each run starts Prefect's temporary server (tens of seconds), so these tests are slow.
 """
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.module_name }}.settings import PROJECT_ROOT
+from {{ cookiecutter.module_name }}.settings import PROJECT_ROOT, Settings
+
+from .stops import STOPS, assert_ends_with_its_message, stopping
 
 TINY = 30_000
 FLOW = PROJECT_ROOT / "flows" / "training_flow.py"
@@ -43,18 +46,15 @@ def test_the_prefect_flow_runs_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     published = [line.split("published: ")[1] for line in result.stdout.splitlines() if "published: " in line]
     assert len(published) == 1 and Path(published[0].strip()).exists(), result.stdout[-3000:]
-    assert (tmp_path / "artifacts" / "evaluation" / "metrics.json").exists()
-    assert (tmp_path / "artifacts" / "model" / "model.json").exists()
+    assert (tmp_path / "artifacts" / "accepted" / "evaluation" / "metrics.json").exists()
+    assert (tmp_path / "artifacts" / "accepted" / "model" / "model.json").exists()
     assert (tmp_path / ".prefect" / "prefect.db").exists(), "run history should stay in PREFECT_HOME"
 
 
 @pytest.mark.slow
-def test_a_failed_gate_exits_1_with_its_message_and_publishes_nothing(tmp_path: Path) -> None:
-    result = run_flow(tmp_path, {{ cookiecutter.module_name | upper }}_MIN_LIFT="0.99")
+@pytest.mark.parametrize("kind", STOPS)
+def test_a_stopped_run_ends_with_the_stages_own_message(tiny_log: Settings, kind: str) -> None:
+    with stopping(kind, tiny_log) as stop:
+        result = run_flow(tiny_log.workspace, **stop.env)
 
-    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
-    # The script's own closing block, not only Prefect's log of the failed task.
-    closing = [line for line in result.stderr.splitlines() if line.startswith("model gate failed")]
-    assert len(closing) == 1, result.stderr[-3000:]
-    assert "published: " not in result.stdout
-    assert not (tmp_path / "artifacts" / "model" / "model.json").exists()
+    assert_ends_with_its_message(result, stop.words)

@@ -1,12 +1,15 @@
-"""The training set's data-quality checks, as a Great Expectations suite.
+"""The training set's data-quality checks, as a Great Expectations suite written from the data contract.
 
-dbt tests already guard keys and accepted values inside the warehouse; this suite looks at the frame the
-model will actually be trained on, including what SQL tests express badly (per-split label rates, rules across
-columns). The suite is code, reviewed like code: GX runs headless in an ephemeral context, nothing is read
-from or written to a ``gx/`` folder, and the full validation result goes next to the gate's report.
+Every column's rules (type, nullability, uniqueness of the key, allowed values, ranges, text length) and the
+rules across columns come from ``contract.toml``'s training_set, the declaration dbt's tests and serving
+also follow; to these the suite adds what SQL tests express badly: each split's label rate. The suite is
+code, reviewed like code: GX runs headless in an ephemeral context, nothing is read from or written to a
+``gx/`` folder, and the full validation result goes next to the gate's report. The gate (``gate.py``) checks
+the table as a whole: split sizes, the holdout, the volume.
 """
 
 import os
+from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
@@ -19,23 +22,32 @@ import great_expectations.expectations as gxe
 from great_expectations.core import ExpectationSuiteValidationResult
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import PandasExecutionEngine
-from great_expectations.expectations.expectation import Expectation, MulticolumnMapExpectation
+from great_expectations.expectations.expectation import (
+    ColumnMapExpectation,
+    Expectation,
+    MulticolumnMapExpectation,
+)
 from great_expectations.expectations.metrics.map_metric_provider import (
+    ColumnMapMetricProvider,
     MulticolumnMapMetricProvider,
+    column_condition_partial,
     multicolumn_condition_partial,
 )
 from great_expectations.expectations.row_conditions import Column
 
+from .contract import CONTROL, Field
 from .gate import Failure
 from .settings import Settings
-from .training_set import AMOUNTS, COLUMNS, COUNTS, FLAGS, KEY, LABEL, SIGNED, SPLIT, SPLITS
+from .training_set import COLUMNS, CONTRACT, KEY, LABEL, SPLIT, SPLITS
 
-# A label rate outside these bounds in any split means the log or a join broke, not that customers changed.
-LABEL_RATE_BOUNDS = (0.005, 0.8)
-# Dtypes as warehouse drivers hand columns to pandas: numpy's, or pandas' nullable ones.
+# Dtypes as warehouse drivers hand columns to pandas: numpy's, or pandas' nullable ones. Text columns are
+# judged by their values (text, accepted, not blank), not by which of pandas' string dtypes a driver picked.
 INTEGERS = ["int8", "int16", "int32", "int64", "Int8", "Int16", "Int32", "Int64"]
-NUMBERS = [*INTEGERS, "float32", "float64", "Float32", "Float64"]
-TIMESTAMPS = ["datetime64[s]", "datetime64[ms]", "datetime64[us]", "datetime64[ns]"]
+TYPES = {
+    "integer": INTEGERS,
+    "number": [*INTEGERS, "float32", "float64", "Float32", "Float64"],
+    "timestamp": ["datetime64[s]", "datetime64[ms]", "datetime64[us]", "datetime64[ns]"],
+}
 # Failing values quoted in a failure's one-line detail; the report file has more.
 EXAMPLES = 2
 
@@ -60,54 +72,76 @@ class ExpectRowsToSatisfyRule(MulticolumnMapExpectation):
     success_keys = ("mostly", "rule")
 
 
+class ValuesAreText(ColumnMapMetricProvider):
+    """Whether each value is text (GX's type expectations judge a column's dtype, not an object's values)."""
+
+    condition_metric_name = "column_values.are_text"
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, **kwargs: Any) -> pd.Series:  # noqa: N805
+        return column.map(lambda value: isinstance(value, str))
+
+
+class ExpectColumnValuesToBeText(ColumnMapExpectation):
+    """Expect every value of the column to be text."""
+
+    map_metric = "column_values.are_text"
+
+
+def expectations(field: Field) -> list[Expectation]:
+    """A field's rules as expectations on its column."""
+    name = field.name
+    found: list[Expectation] = []
+    if field.required:
+        found.append(gxe.ExpectColumnValuesToNotBeNull(column=name))
+    if name == KEY:
+        found.append(gxe.ExpectColumnValuesToBeUnique(column=name))
+    if field.type in TYPES:
+        found.append(gxe.ExpectColumnValuesToBeInTypeList(column=name, type_list=TYPES[field.type]))
+    if field.allowed is not None:
+        found.append(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(field.allowed)))
+    if field.min is not None or field.max is not None:
+        found.append(gxe.ExpectColumnValuesToBeBetween(column=name, min_value=field.min, max_value=field.max))
+    if field.type == "text":
+        found.append(ExpectColumnValuesToBeText(column=name))
+        found.append(gxe.ExpectColumnValuesToMatchRegex(column=name, regex=r"\S"))  # not blank
+        found.append(gxe.ExpectColumnValuesToNotMatchRegex(column=name, regex=CONTROL.pattern))
+        if field.max_length is not None:
+            found.append(gxe.ExpectColumnValueLengthsToBeBetween(column=name, max_value=field.max_length))
+    return found
+
+
 def suite() -> gx.ExpectationSuite:
-    """The checks, one expectation each: columns, types, nulls, keys, accepted values, ranges, rules."""
-    integers = (LABEL, *COUNTS, *FLAGS, *SIGNED)
-    expectations: list[Expectation] = [
+    """The checks, one expectation each: columns, then each column's rules, the rules across columns, the
+    splits and their label rates."""
+    low, high = CONTRACT.label_rate
+    found: list[Expectation] = [
         gxe.ExpectTableColumnsToMatchSet(column_set=list(COLUMNS), exact_match=True),
-        *(gxe.ExpectColumnValuesToNotBeNull(column=name) for name in COLUMNS),
-        gxe.ExpectColumnValuesToBeUnique(column=KEY),
-        # Text columns are judged by their values (unique, accepted), not by which of pandas' string dtypes
-        # the warehouse driver picked.
-        gxe.ExpectColumnValuesToBeInTypeList(column="session_start", type_list=TIMESTAMPS),
-        *(gxe.ExpectColumnValuesToBeInTypeList(column=name, type_list=INTEGERS) for name in integers),
-        *(gxe.ExpectColumnValuesToBeInTypeList(column=name, type_list=NUMBERS) for name in AMOUNTS),
-        gxe.ExpectColumnValuesToBeInSet(column=SPLIT, value_set=list(SPLITS)),
-        *(gxe.ExpectColumnValuesToBeInSet(column=name, value_set=[0, 1]) for name in (LABEL, *FLAGS)),
-        *(gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0) for name in (*COUNTS, *AMOUNTS)),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="max_price_viewed", column_B="mean_price_viewed", or_equal=True
-        ),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="n_distinct_products", column_B="n_distinct_categories", or_equal=True
-        ),
-        ExpectRowsToSatisfyRule(
-            column_list=["net_cart_items", "n_cart_adds", "n_cart_removes"],
-            rule="net_cart_items == n_cart_adds - n_cart_removes",
+        *(expectation for field in CONTRACT.all_columns for expectation in expectations(field)),
+        *(
+            ExpectRowsToSatisfyRule(column_list=list(rule.columns), rule=rule.check)
+            for rule in CONTRACT.rules
         ),
         gxe.ExpectColumnDistinctValuesToContainSet(column=SPLIT, value_set=list(SPLITS)),
         *(
             gxe.ExpectColumnMeanToBeBetween(
-                column=LABEL,
-                min_value=LABEL_RATE_BOUNDS[0],
-                max_value=LABEL_RATE_BOUNDS[1],
-                row_condition=Column(SPLIT) == split,
+                column=LABEL, min_value=low, max_value=high, row_condition=Column(SPLIT) == split
             )
             for split in SPLITS
         ),
     ]
-    return gx.ExpectationSuite(name="training_set", expectations=expectations)
+    return gx.ExpectationSuite(name="training_set", expectations=found)
 
 
-def check(frame: pd.DataFrame, settings: Settings) -> list[Failure]:
+def check(frame: pd.DataFrame, settings: Settings, report_dir: Path) -> list[Failure]:
     """Every failed expectation, with how many rows fail it (0 for expectations on the whole frame).
 
-    The full validation result, passing or not, is written to ``artifacts/quality/great_expectations.json``.
+    The full validation result, passing or not, is written to ``great_expectations.json`` in ``report_dir``.
     Expectations that could not run because their column is missing are left to the column-set failure,
     which names the column; the report file still lists them.
     """
     result = validate(frame)
-    path = settings.artifacts_dir / "quality" / "great_expectations.json"
+    path = report_dir / "great_expectations.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{result}\n")  # GX renders a validation result as its full JSON
 

@@ -1,74 +1,72 @@
-"""The training set's data-quality checks, written with pandera.
+"""The training set's data-quality checks, written with pandera from the data contract.
 
-dbt tests already guard keys and accepted values inside the warehouse; these checks look at the frame the
-model will actually be trained on, including what SQL tests express badly (per-split label rates, rules across
-columns).
+Every column's rules (type, nullability, uniqueness of the key, allowed values, ranges, text length) and the
+rules across columns come from ``contract.toml``'s training_set, the declaration dbt's tests and serving
+also follow; to these pandera adds what SQL tests express badly: each split's label rate. The gate
+(``gate.py``) checks the table as a whole: split sizes, the holdout, the volume.
 """
+
+from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from .gate import Failure
+from .contract import CONTROL, Field
+from .gate import HOLDS, Failure
 from .settings import Settings
-from .training_set import AMOUNTS, COUNTS, FLAGS, KEY, LABEL, SIGNED, SPLIT, SPLITS
+from .training_set import CONTRACT, KEY, LABEL, SPLIT, SPLITS
 
-# A label rate outside these bounds in any split means the log or a join broke, not that customers changed.
-LABEL_RATE_BOUNDS = (0.005, 0.8)
 
+def column(field: Field) -> pa.Column:
+    """A field's rules as a pandera column. Types are checked, never coerced: coercing would turn "12" into
+    12 and 0.5 into 0, and let through what the contract refuses; any dtype of the right kind passes, as
+    warehouse drivers differ (int32 or int64, pandas' nullable integers)."""
+    checks = [pa.Check(HOLDS[field.type], name=f"type {field.type}")]
+    if field.allowed is not None:
+        checks.append(pa.Check.isin(list(field.allowed)))
+    if field.min is not None:
+        checks.append(pa.Check.ge(field.min))
+    if field.max is not None:
+        checks.append(pa.Check.le(field.max))
+    if field.type == "text":
+        checks.append(pa.Check(lambda text: text.str.strip().str.len() > 0, name="not blank"))
+        checks.append(pa.Check(lambda text: ~text.str.contains(CONTROL.pattern), name="no control character"))
+        if field.max_length is not None:
+            checks.append(pa.Check.str_length(max_value=field.max_length))
+    return pa.Column(None, checks, nullable=not field.required, unique=field.name == KEY)
+
+
+low, high = CONTRACT.label_rate
 SCHEMA = pa.DataFrameSchema(
-    {
-        KEY: pa.Column(str, unique=True),
-        "user_id": pa.Column(str),
-        "session_start": pa.Column("datetime64[us]"),
-        SPLIT: pa.Column(str, pa.Check.isin(SPLITS)),
-        LABEL: pa.Column(int, pa.Check.isin([0, 1])),
-        **{name: pa.Column(int, pa.Check.ge(0)) for name in COUNTS},
-        **{name: pa.Column(int, pa.Check.isin([0, 1])) for name in FLAGS},
-        **{name: pa.Column(float, pa.Check.ge(0)) for name in AMOUNTS},
-        **{name: pa.Column(int) for name in SIGNED},
-    },
+    {field.name: column(field) for field in CONTRACT.all_columns},
     checks=[
-        pa.Check(
-            lambda df: df["max_price_viewed"] >= df["mean_price_viewed"], name="max price >= mean price"
-        ),
-        pa.Check(
-            lambda df: df["net_cart_items"] == df["n_cart_adds"] - df["n_cart_removes"],
-            name="net cart items = adds - removes",
-        ),
-        pa.Check(
-            lambda df: df["n_distinct_categories"] <= df["n_distinct_products"],
-            name="categories <= products",
-        ),
+        *(pa.Check(lambda df, rule=rule: df.eval(rule.check), name=rule.check) for rule in CONTRACT.rules),
         pa.Check(lambda df: set(df[SPLIT].unique()) == set(SPLITS), name="every split has sessions"),
         pa.Check(
-            lambda df: df.groupby(SPLIT)[LABEL].mean().between(*LABEL_RATE_BOUNDS).all(),
-            name=f"label rate per split within {LABEL_RATE_BOUNDS}",
+            lambda df: df.groupby(SPLIT)[LABEL].mean().between(low, high).all(),
+            name=f"label rate per split within [{low}, {high}]",
         ),
     ],
     strict=True,
-    coerce=True,
 )
 
 
-def check(frame: pd.DataFrame, settings: Settings) -> list[Failure]:
+def check(frame: pd.DataFrame, settings: Settings, report_dir: Path) -> list[Failure]:
     """Every failed check, with how many rows fail it (0 for checks on the whole frame).
 
-    pandera's failure cases (each failing value with its row) go to ``artifacts/quality/failure_cases.csv``.
+    pandera's failure cases (each failing value with its row) go to ``failure_cases.csv`` in ``report_dir``.
     """
-    path = settings.artifacts_dir / "quality" / "failure_cases.csv"
-    path.unlink(missing_ok=True)  # a passing run must not leave the last failure's cases behind
     try:
         SCHEMA.validate(frame, lazy=True)
     except SchemaErrors as errors:
         cases = errors.failure_cases
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cases.to_csv(path, index=False)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        cases.to_csv(report_dir / "failure_cases.csv", index=False)
         failures = []
-        for (column, check_name), group in cases.groupby(["column", "check"], dropna=False, sort=True):
+        for (name, check_name), group in cases.groupby(["column", "check"], dropna=False, sort=True):
             rows = int(group["index"].notna().sum())
-            failures.append(
-                Failure(check=str(check_name), column=None if pd.isna(column) else str(column), rows=rows)
-            )
+            column = None if pd.isna(name) else str(name)
+            failures.append(Failure(check=str(check_name), column=column, rows=rows))
         return failures
     return []

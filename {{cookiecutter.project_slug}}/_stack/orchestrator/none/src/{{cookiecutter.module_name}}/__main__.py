@@ -16,8 +16,6 @@ batch job); training uses at most the ``cpu`` and ``memory_mb`` in settings.py, 
 import argparse
 import sys
 
-from pydantic import ValidationError
-
 from . import pipeline
 from .settings import Settings
 
@@ -25,20 +23,30 @@ from .settings import Settings
 def run(settings: Settings, sample_events: int) -> None:
     summary = pipeline.run(settings, sample_events)
     metrics = summary.evaluation.metrics
+    print(summary.transform)
     print(
         f"model {summary.bundle.version}: average precision {metrics['average_precision']:.3f} "
         f"(baseline {metrics['baseline_average_precision']:.3f})"
     )
-    print(f"metrics and plots: {settings.artifacts_dir / 'evaluation'}")
+    print(f"metrics and plots: {settings.accepted_dir / 'evaluation'}")
     print(f"published: {summary.bundle.archive}")
 
 
 def transform(settings: Settings) -> None:
-    print(pipeline.build_tables(settings))
+    from .runs import exclusive
+
+    with exclusive(settings, "transform"):
+        print(pipeline.build_tables(settings))
 
 
 def check(settings: Settings) -> None:
-    report = pipeline.check_quality(settings)
+    from .runs import conclude, exclusive
+
+    with exclusive(settings, "quality check"):
+        run = pipeline.begin_run(settings)
+        with pipeline.recording(run, "quality gate"):
+            report = pipeline.check_quality(settings, run)
+        conclude(run, "checked", f"quality gate passed on {report.rows:,} rows")
     print(f"quality gate passed on {report.rows:,} rows (report: {report.path})")
 
 
@@ -55,16 +63,6 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("transform", help="rebuild the warehouse from the log (dbt build)")
     commands.add_parser("check", help="the quality gate on the warehouse's training set")
     args = parser.parse_args(argv)
-    if args.command == "run" and args.sample_events < 1_000:
-        run_parser.error(f"--sample-events {args.sample_events} is too small: use at least 1000")
-
-    # Imported once the arguments are known to be sound, so `--help` and usage errors answer at once: the
-    # stages pull in dbt, scikit-learn and matplotlib.
-    from .evaluate import ModelGateError
-    from .gate import QualityGateError
-    from .transform import TransformError
-    from .warehouse import WarehouseError
-
     try:
         settings = Settings()
         if args.command == "run":
@@ -73,8 +71,8 @@ def main(argv: list[str] | None = None) -> None:
             transform(settings)
         else:
             check(settings)
-    except (ValidationError, TransformError, WarehouseError, QualityGateError, ModelGateError) as error:
-        # Failures that stop the run on purpose: the message says what failed and where the report is.
+    except pipeline.STOPS as error:
+        # Failures that stop the run on purpose: the message says what failed and what to do.
         sys.exit(f"\n{error}")
 
 

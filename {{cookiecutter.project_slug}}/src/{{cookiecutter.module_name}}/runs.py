@@ -1,0 +1,188 @@
+"""Each pipeline run's evidence in a folder of its own, and the accepted run switched in one step.
+
+    artifacts/runs/<run id>/       one run: quality/, evaluation/, model/, bundle/, outcome.json
+    artifacts/accepted -> runs/<run id>    the accepted run: what serving, the volume check and people use
+    dist -> artifacts/accepted/bundle      what a deployment takes
+
+A candidate's reports, plots and model live with its run, so a rejected run never touches what was accepted.
+Acceptance replaces the ``accepted`` link in one atomic rename: the model, its evaluation, the training set's
+volume and the bundle change together or not at all, even if the process is killed at any moment. The next
+run removes what a killed run left half-made. One run at a time per workspace (``exclusive``).
+"""
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import StageError
+from .settings import Settings
+
+# Finished runs kept besides the accepted one, newest first: enough history to compare, bounded on disk.
+KEEP_RUNS = 20
+
+
+class ConcurrentRunError(StageError):
+    """Another run holds this workspace."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run's folder. Its name sorts by start time."""
+
+    dir: Path
+
+    @property
+    def id(self) -> str:
+        return self.dir.name
+
+    @property
+    def quality_dir(self) -> Path:
+        return self.dir / "quality"
+
+    @property
+    def evaluation_dir(self) -> Path:
+        return self.dir / "evaluation"
+
+    @property
+    def model_path(self) -> Path:
+        return self.dir / "model" / "model.json"
+
+    @property
+    def bundle_dir(self) -> Path:
+        return self.dir / "bundle"
+
+    @property
+    def outcome_path(self) -> Path:
+        return self.dir / "outcome.json"
+
+    def outcome(self) -> dict[str, str] | None:
+        """How the run ended ({"outcome": "accepted", "rejected", "stopped"...}), or None if it has not."""
+        try:
+            recorded: dict[str, str] = json.loads(self.outcome_path.read_text())
+        except FileNotFoundError:
+            return None
+        return recorded
+
+
+def begin(settings: Settings) -> Run:
+    """A new run's folder, after removing what killed runs left behind. Call it holding ``exclusive``."""
+    clean_up(settings)
+    now = datetime.now(UTC)
+    run = Run(settings.runs_dir / f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}")
+    run.dir.mkdir(parents=True)
+    return run
+
+
+def accepted(settings: Settings) -> Run | None:
+    """The accepted run, or None before any run was accepted."""
+    link = settings.accepted_dir
+    return Run(link.resolve()) if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def accept(run: Run, settings: Settings) -> None:
+    """Make ``run`` the accepted one in one step; call it once everything in the run has been checked."""
+    link = settings.accepted_dir
+    staged = link.with_name(f".accepted-{uuid.uuid4().hex}")
+    staged.symlink_to(run.dir.relative_to(link.parent))
+    staged.replace(link)  # rename(2): readers see the old run or the new one, never neither
+    _fsync_dir(link.parent)
+    _link_dist(settings)
+    conclude(run, "accepted", "")
+
+
+def conclude(run: Run, outcome: str, message: str, stage: str = "") -> None:
+    """Record how ``run`` ended: "accepted", "rejected" (the model gate) or "stopped" (a stage refused)."""
+    record = {"outcome": outcome, "stage": stage, "message": message, "at": datetime.now(UTC).isoformat()}
+    _write_atomically(run.outcome_path, json.dumps(record, indent=2) + "\n")
+
+
+def stopped_since(settings: Settings, since: datetime) -> str | None:
+    """The message of the newest run begun after ``since`` that did not end accepted, if there is one."""
+    begun = sorted(path.name for path in settings.runs_dir.glob("*") if path.name >= f"{since:%Y%m%dT%H%M%S}")
+    for name in reversed(begun):
+        outcome = Run(settings.runs_dir / name).outcome()
+        if outcome is not None and outcome["outcome"] != "accepted":
+            return outcome["message"]
+    return None
+
+
+def clean_up(settings: Settings) -> list[Path]:
+    """Remove killed runs' leftovers (unfinished run folders, half-made links) and all but the newest
+    ``KEEP_RUNS`` finished runs; never the accepted run. Returns what was removed."""
+    keep = accepted(settings)
+    removed = list(settings.artifacts_dir.glob(".accepted-*"))
+    for path in removed:
+        path.unlink(missing_ok=True)
+    runs = sorted((Run(path) for path in settings.runs_dir.glob("*") if path.is_dir()), key=lambda r: r.id)
+    finished = [run for run in runs if run.outcome() is not None and run != keep]
+    for run in runs:
+        unfinished = run.outcome() is None and run != keep
+        if unfinished or (run in finished and finished.index(run) < len(finished) - KEEP_RUNS):
+            shutil.rmtree(run.dir, ignore_errors=True)
+            removed.append(run.dir)
+    return removed
+
+
+@contextmanager
+def exclusive(settings: Settings, what: str = "pipeline run") -> Iterator[None]:
+    """Hold the workspace for one run (or `make package`); a second one stops at once, naming the first.
+
+    The lock is the operating system's (flock): it goes with the process that holds it, however that ends.
+    """
+    path = settings.data_dir / ".run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise ConcurrentRunError(
+                f"another run holds this workspace ({holder}): wait for it to finish, then run again"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{what}, pid {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.seek(0)
+            lock.truncate()
+
+
+def _link_dist(settings: Settings) -> None:
+    """``dist`` points at the accepted run's bundle, through the ``accepted`` link, so it never changes."""
+    dist, target = (
+        settings.dist_dir,
+        Path(os.path.relpath(settings.accepted_dir / "bundle", settings.dist_dir.parent)),
+    )
+    if dist.is_symlink() and Path(os.readlink(dist)) == target:
+        return
+    if dist.is_dir() and not dist.is_symlink():
+        shutil.rmtree(dist)  # a bundle folder from before runs had their own folders
+    staged = dist.with_name(f".dist-{uuid.uuid4().hex}")
+    staged.symlink_to(target)
+    staged.replace(dist)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

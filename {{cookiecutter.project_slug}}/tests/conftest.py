@@ -4,6 +4,9 @@ import fcntl
 {% if cookiecutter.tracking != "none" -%}
 import json
 {% endif -%}
+{% if cookiecutter.serving in ["gcp_cloud_run", "modal"] -%}
+import logging
+{% endif -%}
 import os
 import pickle
 import shutil
@@ -26,9 +29,10 @@ import pytest
 
 from {{ cookiecutter.module_name }} import pipeline
 from {{ cookiecutter.module_name }}.promotion import Examples
+from {{ cookiecutter.module_name }}.runs import Run, begin
 from {{ cookiecutter.module_name }}.sample import write_sample
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.training_set import FEATURES
+from {{ cookiecutter.module_name }}.training_set import CONTRACT, FEATURES, KEY
 from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 if TYPE_CHECKING:
@@ -134,8 +138,8 @@ def training_frame(tiny_build: Built) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Trained:
-    """A model trained on the tiny sample and what the package stage gets from it: the export, versioned
-    "v-test", example sessions, and the trained model's probabilities for them."""
+    """A model trained on the tiny sample and what the package stage gets from it: the export (versioned
+    "v-test", with its inputs' rules), example sessions, and the trained model's probabilities for them."""
 
     model: "TrainedModel"
     exported: dict[str, Any]
@@ -151,9 +155,10 @@ def trained(training_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFacto
     def train_tiny(_unused: Path) -> Trained:
         model = train(training_frame, Settings())
         rows = training_frame.head(50)
-        examples = rows[list(FEATURES)].to_dict(orient="records")
+        examples = rows[[KEY, *FEATURES]].to_dict(orient="records")
         expected = model.predict_proba(rows).tolist()
-        return Trained(model, model.export() | {"version": "v-test"}, examples, expected)
+        inputs = CONTRACT.inputs(model.features).to_json()
+        return Trained(model, model.export() | {"version": "v-test", "inputs": inputs}, examples, expected)
 
     made = made_once(tmp_path_factory, "trained", train_tiny)
     assert isinstance(made, Trained)
@@ -185,8 +190,15 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
 def accepted_run(settings: Settings, first_run: FirstRun) -> Settings:
     """The settings fixture, with a copy of the first run in its workspace: log, warehouse, accepted model,
     bundle, reports."""
-    shutil.copytree(first_run.workspace, settings.workspace, dirs_exist_ok=True)
+    # symlinks=True: the accepted run and dist/ are links, which the copy must keep as links.
+    shutil.copytree(first_run.workspace, settings.workspace, dirs_exist_ok=True, symlinks=True)
     return settings
+
+
+@pytest.fixture
+def run(settings: Settings) -> Run:
+    """A new run's folder in the settings fixture's workspace."""
+    return begin(settings)
 
 
 def make_package(settings: Settings) -> None:
@@ -199,7 +211,7 @@ def make_package(settings: Settings) -> None:
 
 def accepted(settings: Settings) -> bytes:
     """The accepted model's file, as the package stage left it."""
-    return (settings.artifacts_dir / "model" / "model.json").read_bytes()
+    return settings.accepted_model_path.read_bytes()
 
 
 def files(folder: Path) -> set[str]:
@@ -210,13 +222,21 @@ def files(folder: Path) -> set[str]:
 
 @pytest.fixture
 def base_url() -> Iterator[str]:
-    """`make serve-local`'s server, serving the stand-in model on a free port of localhost: its address."""
+    """`make serve-local`'s server, serving the stand-in model on a free port of localhost: its address.
+
+    What it prints goes to this process's stdout and stderr, where ``capfd`` finds it."""
     from {{ cookiecutter.module_name }}.serve_local import make_server
 
     from .api_cases import SCORER
 
     server = make_server(SCORER, "127.0.0.1", 0)
 {%- if cookiecutter.serving in ["gcp_cloud_run", "modal"] %}
+    # uvicorn's log keeps the streams it was configured with, which pytest closes once this fixture is set up:
+    # it writes to the process's own instead, as under `make serve-local`.
+    streams = {"default": sys.__stderr__, "access": sys.__stdout__}
+    for handler in logging.getLogger("uvicorn").handlers + logging.getLogger("uvicorn.access").handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.name in streams:
+            handler.setStream(streams[handler.name])
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -288,7 +308,7 @@ def evaluated(
 
     settings = Settings(workspace=tmp_path_factory.mktemp("evaluated"))
     model = train(training_frame, settings)
-    return model, evaluate(model, training_frame, settings, settings.artifacts_dir / "evaluation")
+    return model, evaluate(model, training_frame, settings, settings.runs_dir / "evaluated" / "evaluation")
 
 
 @pytest.fixture

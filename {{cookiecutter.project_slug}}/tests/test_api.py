@@ -1,13 +1,16 @@
-"""The scoring API's contract, shared by every serving target: valid requests are scored, bad ones refused."""
+"""The scoring API, shared by every serving target: valid requests are scored, bad ones refused, and a
+session the data contract refuses gets a 422 naming the field and the rule, whatever the contract says."""
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 
-from {{ cookiecutter.module_name }}.contract import (
+from {{ cookiecutter.module_name }}.api import (
     MAX_BODY_BYTES,
     RequestError,
     check_route,
@@ -16,13 +19,14 @@ from {{ cookiecutter.module_name }}.contract import (
     respond,
     score_sessions,
 )
+from {{ cookiecutter.module_name }}.contract import CONTRACT_PATH, Inputs, load
 from {{ cookiecutter.module_name }}.training_set import FEATURES
 
 from .api_cases import BAD_BODIES, BAD_BODY_IDS, BODIES, SCORER, SESSION, answer_is_well_formed, body
 
 
 def test_scores_each_session_in_order() -> None:
-    second = SESSION | {"session_id": "s2", "n_cart_adds": 5}
+    second = SESSION | {"session_id": "s2", "n_cart_adds": 5, "net_cart_items": 5 - SESSION["n_cart_removes"]}
 
     status, payload = respond(body({"sessions": [SESSION, second]}), SCORER)
 
@@ -34,13 +38,11 @@ def test_scores_each_session_in_order() -> None:
     assert first["purchase_probability"] == SCORER.probability({n: float(SESSION[n]) for n in FEATURES})
 
 
-def test_text_bodies_and_sessions_without_an_id_are_accepted() -> None:
-    anonymous = dict.fromkeys(FEATURES, 2.5)
-
-    status, payload = respond(body({"sessions": [anonymous]}).decode(), SCORER)
+def test_text_bodies_are_accepted() -> None:
+    status, payload = respond(body({"sessions": [SESSION]}).decode(), SCORER)
 
     assert status == 200
-    assert payload["predictions"][0]["session_id"] is None
+    assert payload["predictions"][0]["session_id"] == "s1"
 
 
 def test_health_names_the_model() -> None:
@@ -53,6 +55,43 @@ def test_bad_requests_get_a_4xx_naming_the_problem(raw: bytes, status: int, word
 
     assert (answered, list(payload)) == (status, ["error"])
     assert words in payload["error"]
+
+
+def test_a_session_outside_the_contract_is_refused_naming_the_field_and_the_rule() -> None:
+    assert respond(body({"sessions": [SESSION | {"n_pageviews": -1}]}), SCORER) == (
+        422,
+        {"error": "sessions[0].n_pageviews must be a whole number of at least 0, not -1"},
+    )
+    assert respond(body({"sessions": [SESSION | {"is_weekend": 2}]}), SCORER) == (
+        422,
+        {"error": "sessions[0].is_weekend must be one of 0, 1, not 2"},
+    )
+
+
+def test_rules_added_to_the_contract_are_enforced_at_serving(tmp_path: Path) -> None:
+    """A model exported under a stricter contract carries its rules, and serving refuses what they refuse."""
+    stricter = tmp_path / "contract.toml"
+    declared = CONTRACT_PATH.read_text().replace(
+        "[training_set.features.session_seconds]\n", "[training_set.features.session_seconds]\nmax = 86_400\n"
+    )
+    rule = 'check = "n_detail_views <= n_pageviews"\ndescription = "Views need pages."'
+    stricter.write_text(f"{declared}\n[[training_set.rules]]\n{rule}\n")
+    # Through JSON, as the exported model carries them.
+    carried = Inputs.from_json(json.loads(json.dumps(load(stricter).training_set.inputs(FEATURES).to_json())))
+    model = replace(SCORER, inputs=carried)
+    long_session = SESSION | {"session_seconds": 86_401}
+    more_details_than_pages = SESSION | {"n_detail_views": SESSION["n_pageviews"] + 1}
+
+    for session in (long_session, more_details_than_pages):
+        assert respond(body({"sessions": [session]}), SCORER)[0] == 200
+    assert respond(body({"sessions": [long_session]}), model) == (
+        422,
+        {"error": "sessions[0].session_seconds must be a whole number from 0 to 86,400, not 86401"},
+    )
+    assert respond(body({"sessions": [more_details_than_pages]}), model) == (
+        422,
+        {"error": "sessions[0] breaks the rule n_detail_views <= n_pageviews (Views need pages.)"},
+    )
 
 
 def test_batches_are_not_limited_in_size() -> None:

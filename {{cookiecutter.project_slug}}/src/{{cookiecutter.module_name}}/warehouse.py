@@ -5,8 +5,8 @@ dbt: each orchestrator step starts a fresh process, and importing less makes eve
 
 What is particular to the production warehouse (its connection, its schemas, its SQL) is in ``production.py``.
 {%- if cookiecutter.warehouse != "duckdb" %}
-Here too is what its ``load_raw.py`` shares with the other production warehouses' loaders: which batches are
-pending, what a load reports, and ``make load-raw``.
+Here too is what its ``load_raw.py`` shares with the other production warehouses' loaders: the raw tables the
+log is copied into, which of its files are pending, what a load reports, and ``make load-raw``.
 {%- endif %}
 """
 
@@ -24,13 +24,14 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from .errors import StageError
 {% if cookiecutter.warehouse != "duckdb" -%}
-from .event_log import batch_of, log_files
+from .event_log import LOG_SCHEMA, RETRACTION_SCHEMA, log_files
 {% endif -%}
 from .settings import Settings
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(StageError):
     """The warehouse, or a table the pipeline reads, is not there yet."""
 
 
@@ -77,19 +78,54 @@ def load_training_set(settings: Settings | None = None) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class LoadResult:
-    """What one load did: the batches it copied, their events, and the batches that were there already."""
+class RawTable:
+    """A raw table and the log files it copies: shaped like them (``columns``), and each row carrying the id
+    its file is named after (``key``), which is how a loader tells the files already in from the new ones."""
+
+    name: str
+    columns: pa.Schema
+    key: str
+
+
+RAW_EVENTS = RawTable("events", LOG_SCHEMA, "batch_id")
+# dbt's staging model reads this table whether or not there is any retraction: loaders always create it.
+RAW_RETRACTIONS = RawTable("retractions", RETRACTION_SCHEMA, "retraction_id")
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one load appended to one raw table: the files it copied (by id), their rows, and how many of the
+    log's files were there already."""
 
     table: str
     loaded: tuple[str, ...]
-    events: int
+    rows: int
     already_loaded: int
 
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one load did: the log's new batches and its new retractions, each copied into its raw table."""
+
+    events: Appended
+    retractions: Appended
+
     def __str__(self) -> str:
+        events, retractions = self.events, self.retractions
+        batches = f"{_count(len(events.loaded), 'batch', 'batches')} ({events.rows:,} events)"
+        corrections = _count(len(retractions.loaded), "retraction", "retractions")
         return (
-            f"loaded {len(self.loaded)} batches ({self.events:,} events) into {self.table}; "
-            f"{self.already_loaded} were already there"
+            f"loaded {batches} into {events.table}; {_there(events.already_loaded)}\n"
+            f"loaded {corrections} into {retractions.table}; {_there(retractions.already_loaded)}"
         )
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number:,} {one if number == 1 else many}"
+
+
+def _there(number: int) -> str:
+    return f"{number:,} {'was' if number == 1 else 'were'} already there"
 
 
 def files_to_load(settings: Settings) -> list[Path]:
@@ -100,9 +136,15 @@ def files_to_load(settings: Settings) -> list[Path]:
     return files
 
 
+def file_id(path: Path) -> str:
+    """The id of what a log file holds, its ``key`` in the raw table: the log names each file after its batch,
+    and each retraction's file after the retraction."""
+    return path.stem
+
+
 def pending(files: Iterable[Path], loaded: Collection[str]) -> list[Path]:
-    """The log files whose batch is not in the raw table yet, in the log's order (oldest day first)."""
-    return [path for path in files if batch_of(path) not in loaded]
+    """The log files whose id is not in the raw table yet, in the log's order (oldest day first)."""
+    return [path for path in files if file_id(path) not in loaded]
 
 
 def load_failed(table: str, error: Exception) -> WarehouseError:
@@ -112,7 +154,8 @@ def load_failed(table: str, error: Exception) -> WarehouseError:
 
 
 def load_raw_main(load: Callable[[], LoadResult], description: str, argv: list[str] | None) -> None:
-    """``make load-raw``: load the log's new batches and say what was loaded, or exit with the reason."""
+    """``make load-raw``: load the log's new batches and retractions and say what was loaded, or exit with the
+    reason."""
     argparse.ArgumentParser(description=description).parse_args(argv)
     try:
         print(load())

@@ -34,11 +34,12 @@ started = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 handler_module = importlib.import_module(sys.argv[2] + ".serving.handler")
 features = handler_module.load_scorer().features
+# A session with no activity: every count, flag and price 0, which the data contract's rules accept.
 event = {
     "version": "2.0",
     "rawPath": "/predict",
     "requestContext": {"http": {"method": "POST"}},
-    "body": json.dumps({"sessions": [dict.fromkeys(features, 1) | {"session_id": "s1"}]}),
+    "body": json.dumps({"sessions": [dict.fromkeys(features, 0) | {"session_id": "s1"}]}),
 }
 assert handler_module.handler(event)["statusCode"] == 200
 first_answer = time.perf_counter() - started

@@ -6,17 +6,15 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pandas as pd
-
 from {{ cookiecutter.module_name }}.package import build_bundle, unzipped
-from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.train import train
+
+from .conftest import Trained
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "serving.py"
 
 
-def test_the_bundles_figures_are_added_to_the_results(tmp_path: Path, training_frame: pd.DataFrame) -> None:
-    bundle = build_bundle(train(training_frame, Settings()).export(), tmp_path / "dist")
+def test_the_bundles_figures_are_added_to_the_results(tmp_path: Path, trained: Trained) -> None:
+    bundle = build_bundle(trained.exported, tmp_path / "dist")
     (tmp_path / "results.json").write_text(json.dumps({"sizes": []}))
     (tmp_path / "results.md").write_text("# Pipeline benchmark\n")
     command = [sys.executable, str(SCRIPT), "--bundle", str(unzipped(bundle)), "--out", str(tmp_path)]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from {{ cookiecutter.module_name }}.contract import ROUTES
+from {{ cookiecutter.module_name }}.api import ROUTES
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 

@@ -4,13 +4,12 @@ beside it. The app it serves has its own tests (``test_app.py``)."""
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from {{ cookiecutter.module_name }}.serving import modal_app
-from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.train import train
+
+from .conftest import Trained
 
 
 def test_the_app_is_named_after_the_project() -> None:
@@ -18,10 +17,9 @@ def test_the_app_is_named_after_the_project() -> None:
 
 
 def test_the_web_function_runs_locally_with_the_model_beside_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, training_frame: pd.DataFrame
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trained: Trained
 ) -> None:
-    exported = train(training_frame, Settings()).export() | {"version": "v-local"}
-    (tmp_path / "model.json").write_text(json.dumps(exported))
+    (tmp_path / "model.json").write_text(json.dumps(trained.exported | {"version": "v-local"}))
     monkeypatch.setattr(modal_app, "MODEL_PATH", tmp_path / "model.json")
 
     response = TestClient(modal_app.web.local()).get("/health")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .contract import Inputs
+
 SUPPORTED_FORMAT = "lightgbm-trees/1"
 # LightGBM reads values this close to zero as zero (its kZeroThreshold, a C float widened to a double).
 ZERO_THRESHOLD = 1.0000000180025095e-35
@@ -64,6 +66,8 @@ class Scorer:
     sigmoid: float
     trees: tuple[Tree, ...]
     version: str
+    # The contract's rules for the model's inputs, which serving checks each request against.
+    inputs: Inputs
 
     @classmethod
     def from_export(cls, exported: Mapping[str, Any]) -> "Scorer":
@@ -74,6 +78,7 @@ class Scorer:
             sigmoid=float(exported["sigmoid"]),
             trees=tuple(Tree.from_export(tree) for tree in exported["trees"]),
             version=str(exported.get("version", "unversioned")),
+            inputs=Inputs.of_export(exported),
         )
 
     @classmethod

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .contract import Inputs
+
 SUPPORTED_FORMAT = "mlp/1"
 
 
@@ -33,6 +35,8 @@ class Scorer:
     scale: tuple[float, ...]
     layers: tuple[Layer, ...]
     version: str
+    # The contract's rules for the model's inputs, which serving checks each request against.
+    inputs: Inputs
 
     @classmethod
     def from_export(cls, exported: Mapping[str, Any]) -> "Scorer":
@@ -47,6 +51,7 @@ class Scorer:
                 for layer in exported["layers"]
             ),
             version=str(exported.get("version", "unversioned")),
+            inputs=Inputs.of_export(exported),
         )
 
     @classmethod

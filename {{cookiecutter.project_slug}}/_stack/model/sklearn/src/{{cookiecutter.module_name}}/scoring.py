@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .contract import Inputs
+
 SUPPORTED_FORMAT = "logistic-regression/1"
 
 
@@ -22,6 +24,8 @@ class Scorer:
     coefficients: tuple[float, ...]
     intercept: float
     version: str
+    # The contract's rules for the model's inputs, which serving checks each request against.
+    inputs: Inputs
 
     @classmethod
     def from_export(cls, exported: Mapping[str, Any]) -> "Scorer":
@@ -34,6 +38,7 @@ class Scorer:
             coefficients=tuple(exported["coefficients"]),
             intercept=float(exported["intercept"]),
             version=str(exported.get("version", "unversioned")),
+            inputs=Inputs.of_export(exported),
         )
 
     @classmethod

@@ -1,15 +1,15 @@
 """Packaging: the deployment bundle for the serving target, and promotion of the accepted model.
 
 The bundle holds the serving runtime (standard library only) and the exported model, nothing of the
-training stack, so it is a few kilobytes and cold-starts in milliseconds. Before anything is replaced, the new
-bundle is imported in a fresh interpreter that sees nothing but the bundle and must reproduce the trained
-model's predictions; only then do the bundle and ``artifacts/model/model.json`` move into place, so a failed
-run leaves the previous model untouched (``promotion.py``).
+training stack, so it is a few kilobytes and cold-starts in milliseconds. It is built in the run's folder
+(``bundle/lambda.zip``, and beside it its files unzipped) and imported in a fresh interpreter that sees
+nothing but the bundle, which must reproduce the trained model's predictions; only then is the run accepted,
+and ``dist/`` shows its bundle (``promotion.py``).
 """
 
 import zipfile
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 from .promotion import (
     CORE_FILES,
@@ -20,8 +20,8 @@ from .promotion import (
     lay_out,
     promote,
     rebuild,
-    swap_into,
 )
+from .runs import Run
 from .settings import Settings
 
 BUNDLE_NAME = "lambda"
@@ -32,19 +32,11 @@ FILES: dict[str, str | None] = {
 }
 
 
-class LambdaBundle(Bundle):
-    """``archive`` is the zip Lambda runs; beside it, its files unzipped, published along with it."""
-
-    def moved_into(self, dist_dir: Path) -> Self:
-        swap_into(unzipped(self), dist_dir)
-        return super().moved_into(dist_dir)
-
-
 def package(
-    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings
+    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings, run: Run
 ) -> Bundle:
-    """Build the bundle, prove it reproduces ``expected`` on ``examples``, then publish bundle and model."""
-    return promote(exported, examples, expected, settings, build_bundle, check_bundle)
+    """Build the bundle, prove it reproduces ``expected`` on ``examples``, then accept the run."""
+    return promote(exported, examples, expected, settings, run, build_bundle, check_bundle)
 
 
 def build_bundle(exported: dict[str, Any], out_dir: Path) -> Bundle:
@@ -57,7 +49,7 @@ def build_bundle(exported: dict[str, Any], out_dir: Path) -> Bundle:
             info = zipfile.ZipInfo(path.relative_to(directory).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             zipped.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
-    return LambdaBundle.of(archive, exported)
+    return Bundle.of(archive, exported)
 
 
 def check_bundle(staged: Bundle, examples: Examples, expected: list[float]) -> None:

@@ -3,13 +3,13 @@
 Each HTTP request becomes the API Gateway HTTP API event Lambda would receive, so what works here works there:
 
     make serve-local
-    curl -s localhost:8000/predict -d '{"sessions": [{"n_pageviews": 3, ...}]}'
+    curl -s localhost:8000/predict -d '{"sessions": [{"session_id": "s1", "n_pageviews": 3, ...}]}'
 """
 
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from .contract import Model
+from .api import Model
 from .local_server import Answer, Request, json_server, serve
 from .serving.handler import handle
 

@@ -1,11 +1,11 @@
 """Packaging: the Cloud Run image's build context, and promotion of the accepted model.
 
-``dist/cloud_run`` holds all the image needs: the Dockerfile, the serving app with the contract and scorer it
-imports, the exported model, and the web framework pinned to the versions the tests ran against. Nothing of
-the training stack goes in, so the image stays small and starts fast. Before anything is replaced, the app is
-imported from the staged context in a fresh interpreter (the context's code first on the path, not this
-project's) and must reproduce the trained model's predictions through HTTP; only then do the context and the
-accepted model move into place, so a failed run leaves the previous ones untouched.
+``dist/cloud_run`` holds all the image needs: the Dockerfile, the serving app with the API, contract and
+scorer it imports, the exported model, and the web framework pinned to the versions the tests ran against.
+Nothing of the training stack goes in, so the image stays small and starts fast. The context is laid out in
+the run's folder and its app imported from there in a fresh interpreter (the context's code first on the path,
+not this project's); it must reproduce the trained model's predictions through HTTP before the run is
+accepted and ``dist/`` shows the new context.
 """
 
 import shutil
@@ -23,6 +23,7 @@ from .promotion import (
     promote,
     rebuild,
 )
+from .runs import Run
 from .settings import PROJECT_ROOT, Settings
 
 DOCKERFILE = PROJECT_ROOT / "deploy" / "Dockerfile"
@@ -38,10 +39,10 @@ CONTEXT_NAME = "cloud_run"
 
 
 def package(
-    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings
+    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings, run: Run
 ) -> Bundle:
-    """Lay out the context, prove its app reproduces ``expected`` on ``examples``, then publish both."""
-    return promote(exported, examples, expected, settings, build_context, check_context)
+    """Lay out the context, prove its app reproduces ``expected`` on ``examples``, then accept the run."""
+    return promote(exported, examples, expected, settings, run, build_context, check_context)
 
 
 def build_context(exported: dict[str, Any], out_dir: Path) -> Bundle:

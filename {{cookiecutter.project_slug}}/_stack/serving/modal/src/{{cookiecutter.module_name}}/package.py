@@ -1,11 +1,12 @@
 """Packaging: the folder ``modal deploy`` takes, and promotion of the accepted model.
 
-``dist/modal`` holds the Modal app file, the FastAPI app it serves, the contract and scorer that app imports
-(standard library only) and the exported model: what the app's image adds, and nothing of the training stack.
-Before anything is replaced, the staged app is imported in a fresh interpreter (the folder's code first on the
-path, not this project's), its web function is run locally, as Modal would in a container, and the app it
-serves must reproduce the trained model's predictions; only then do the folder and the accepted model move
-into place.
+``dist/modal`` holds the Modal app file, the FastAPI app it serves, the API, contract and scorer that app
+imports (standard library only) and the exported model: what the app's image adds, and nothing of the training
+stack.
+The folder is laid out in the run's folder and its app imported from there in a fresh interpreter (the
+folder's code first on the path, not this project's); its web function is run locally, as Modal would in a
+container, and the app it serves must reproduce the trained model's predictions before the run is accepted
+and ``dist/`` shows the new folder.
 """
 
 from pathlib import Path
@@ -21,6 +22,7 @@ from .promotion import (
     promote,
     rebuild,
 )
+from .runs import Run
 from .settings import Settings
 
 # The deployable folder's files: where each comes from in this package (None: the exported model itself).
@@ -33,10 +35,10 @@ FOLDER_NAME = "modal"
 
 
 def package(
-    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings
+    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings, run: Run
 ) -> Bundle:
-    """Lay out the folder, prove its app reproduces ``expected`` on ``examples``, then publish both."""
-    return promote(exported, examples, expected, settings, build_folder, check_folder)
+    """Lay out the folder, prove its app reproduces ``expected`` on ``examples``, then accept the run."""
+    return promote(exported, examples, expected, settings, run, build_folder, check_folder)
 
 
 def build_folder(exported: dict[str, Any], out_dir: Path) -> Bundle:

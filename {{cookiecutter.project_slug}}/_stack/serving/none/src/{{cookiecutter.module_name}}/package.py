@@ -2,52 +2,58 @@
 
 With nothing to deploy, a run publishes predictions: every holdout session (those after the validation
 cutoff, which the model neither trained nor was tuned on, up to the latest day in the log) scored with the
-exported model, in ``artifacts/predictions/predictions.parquet`` and in the ``predictions`` table of the local
-DuckDB warehouse. The whole holdout rather than its last day: its labels are known, so the predictions can be
-monitored against outcomes, and the newest sessions are a filter on ``session_start`` away.
+exported model, in ``dist/predictions.parquet`` (the accepted run's ``bundle/predictions.parquet``). The whole
+holdout rather than its last day: its labels are known, so the predictions can be monitored against outcomes,
+and the newest sessions are a filter on ``session_start`` away. Query them with DuckDB, for instance:
+``duckdb -c "select * from 'dist/predictions.parquet' order by purchase_probability desc limit 10"``.
 
-Scoring goes through the standard-library scorer and the request contract an endpoint would use, so these are
+Scoring goes through the standard-library scorer and the scoring API an endpoint would use, so these are
 the predictions a deployed model would give, and a session with a missing or impossible feature stops the run
-with its name instead of becoming a silent NaN. They must match the trained model's before anything is
-replaced; then the file is swapped in, the table replaced in one statement, and the model accepted.
+with its name instead of becoming a silent NaN. They must match the trained model's before the run is
+accepted; the predictions, the model and its evidence then change together, in one step.
 """
 
-import sys
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 
-from .contract import Model, RequestError, score_sessions
-from .promotion import Bundle, Examples, PackagingError, accept, accepted_model, check_predictions
+from .api import Model, RequestError, score_sessions
+from .promotion import Build, Bundle, Examples, PackagingError, check_predictions, promote, rebuild
+from .runs import Run
 from .scoring import Scorer
 from .settings import Settings
-from .training_set import KEY, SPLIT
-from .warehouse import WarehouseError, load_training_set
+from .training_set import HOLDOUT, KEY, SPLIT
+from .warehouse import load_training_set
 
-
-@dataclass(frozen=True)
-class Predictions(Bundle):
-    """The published predictions: ``archive`` is the Parquet file, also loaded into the warehouse."""
-
-    rows: int
+FILE_NAME = "predictions.parquet"
 
 
 def package(
-    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings
-) -> Predictions:
+    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings, run: Run
+) -> Bundle:
     """Check the exported model reproduces ``expected`` on ``examples``, then publish its predictions."""
-    model = Scorer.from_export(exported)
-    check_predictions(probabilities(model, examples), expected, "the exported model")
-    bundle = publish(model, load_training_set(settings), settings)
-    accept(exported, settings)
-    return bundle
+
+    def check(bundle: Bundle, examples: Examples, expected: list[float]) -> None:
+        answered = probabilities(Scorer.from_export(exported), examples)
+        check_predictions(answered, expected, "the exported model")
+
+    build = scoring(load_training_set(settings))
+    return promote(exported, examples, expected, settings, run, build, check)
 
 
-def publish(model: Model, training_set: pd.DataFrame, settings: Settings) -> Predictions:
-    """Score the holdout and write file and table: readers see the old predictions or the new, never a mix."""
-    holdout = training_set[training_set[SPLIT] == "test"]
+def scoring(training_set: pd.DataFrame) -> Build:
+    """What builds the bundle: the holdout of ``training_set`` scored by an exported model."""
+
+    def build(exported: dict[str, Any], out_dir: Path) -> Bundle:
+        return publish(Scorer.from_export(exported), training_set, out_dir)
+
+    return build
+
+
+def publish(model: Model, training_set: pd.DataFrame, out_dir: Path) -> Bundle:
+    """Score the holdout into ``out_dir/predictions.parquet``."""
+    holdout = training_set[training_set[SPLIT] == HOLDOUT]
     predictions = pd.DataFrame(
         {
             KEY: holdout[KEY].to_numpy(),
@@ -56,18 +62,10 @@ def publish(model: Model, training_set: pd.DataFrame, settings: Settings) -> Pre
             "model_version": model.version,
         }
     )
-    path = settings.artifacts_dir / "predictions" / "predictions.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.tmp")
-    predictions.to_parquet(staged, index=False)
-    try:
-        with duckdb.connect(str(settings.warehouse_path)) as warehouse:
-            replace = "create or replace table predictions as select * from read_parquet(?)"
-            warehouse.execute(replace, [str(staged)])
-        staged.replace(path)
-    finally:
-        staged.unlink(missing_ok=True)
-    return Predictions(path, model.version, len(predictions))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / FILE_NAME
+    predictions.to_parquet(path, index=False)
+    return Bundle(path, model.version)
 
 
 def probabilities(model: Model, sessions: Examples) -> list[float]:
@@ -81,12 +79,9 @@ def probabilities(model: Model, sessions: Examples) -> list[float]:
 def main() -> None:
     """``make package``: score the warehouse's current holdout with the accepted model, without retraining."""
     settings = Settings()
-    model = Scorer.from_export(accepted_model(settings))
-    try:
-        bundle = publish(model, load_training_set(settings), settings)
-    except (PackagingError, WarehouseError) as error:
-        sys.exit(f"error: {error}")
-    print(f"{bundle.rows:,} predictions by model {bundle.version} in {bundle.archive} and table predictions")
+    bundle = rebuild(settings, scoring(load_training_set(settings)))
+    rows = len(pd.read_parquet(bundle.archive, columns=[KEY]))
+    print(f"{rows:,} predictions by model {bundle.version} in {bundle.archive}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Packaging: ``model.tar.gz`` for the SageMaker serverless endpoint, and promotion of the accepted model.
 
 SageMaker unpacks the archive into ``/opt/ml/model``: the exported model, and in ``code/`` the inference
-functions with the contract and the scorer they import, standard library only, so nothing of the training
-stack ships and the container needs no extra package. Before anything is replaced, the archive itself is
+functions with the API, the contract and the scorer they import, standard library only, so nothing of the
+training stack ships and the container needs no extra package. The archive is built in the run's folder,
 unpacked and invoked in a fresh interpreter that sees nothing but its ``code/`` and the standard library; it
-must reproduce the trained model's predictions. Only then do ``dist/model.tar.gz`` and the accepted model move
-into place, so a failed run leaves the previous ones untouched (``promotion.py``).
+must reproduce the trained model's predictions before the run is accepted and ``dist/model.tar.gz`` shows it
+(``promotion.py``).
 """
 
 import gzip
@@ -26,6 +26,7 @@ from .promotion import (
     promote,
     rebuild,
 )
+from .runs import Run
 from .settings import Settings
 
 ARCHIVE_NAME = "model.tar.gz"
@@ -38,15 +39,16 @@ MEMBERS: dict[str, str | None] = {
 
 
 def package(
-    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings
+    exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings, run: Run
 ) -> Bundle:
-    """Build the archive, prove it reproduces ``expected`` on ``examples``, then publish it and the model."""
-    return promote(exported, examples, expected, settings, build_archive, check_archive)
+    """Build the archive, prove it reproduces ``expected`` on ``examples``, then accept the run."""
+    return promote(exported, examples, expected, settings, run, build_archive, check_archive)
 
 
 def build_archive(exported: dict[str, Any], out_dir: Path) -> Bundle:
     """Write ``out_dir/model.tar.gz`` reproducibly: the same model, the same bytes (order, times, owners)."""
     archive = out_dir / ARCHIVE_NAME
+    out_dir.mkdir(parents=True, exist_ok=True)
     with (
         archive.open("wb") as raw,
         gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as zipped,

@@ -10,7 +10,7 @@ The container's routes, with the same functions behind them, so what works here 
 import json
 from http.server import ThreadingHTTPServer
 
-from .contract import Model, check_route, health
+from .api import Model, check_route, health
 from .local_server import JSON, Answer, Request, json_server, serve
 from .serving.inference import invoke
 

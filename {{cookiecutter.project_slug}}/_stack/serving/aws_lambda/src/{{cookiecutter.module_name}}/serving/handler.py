@@ -2,7 +2,7 @@
 
 ``handle`` is a pure function of the request event and the scorer, tested offline; ``handler`` is the entry
 point Lambda calls, loading the model once per container. What a request may hold, and the 4xx JSON error for
-each problem, come from the contract every serving target shares (``contract.py``): this module only unwraps
+each problem, come from the scoring API every serving target shares (``api.py``): this module only unwraps
 the event's route and body. A client never sees a 500 or a traceback for something it sent.
 
     POST /predict  {"sessions": [{"session_id": "s1", "n_pageviews": 3, ...}, ...]}
@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..contract import Model, Payload, RequestError, check_route, health, respond
+from ..api import Model, Payload, RequestError, check_route, health, respond
 from ..scoring import Scorer
 
 MODEL_PATH = Path(os.environ.get("MODEL_PATH", Path(__file__).with_name("model.json")))

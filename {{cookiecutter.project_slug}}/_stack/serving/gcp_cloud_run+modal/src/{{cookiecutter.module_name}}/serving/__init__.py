@@ -1,1 +1,1 @@
-"""The serving app: FastAPI over the standard-library contract and scorer; nothing of the training stack."""
+"""The serving app: FastAPI over the standard-library scoring API and scorer, none of the training stack."""

@@ -1,6 +1,6 @@
 """The scoring API as a FastAPI app, as {% if cookiecutter.serving == "modal" %}Modal's web function{% else %}the Cloud Run image{% endif %} serves it.
 
-Bodies are read raw and handed to the contract every serving target shares (``contract.py``), not to FastAPI's
+Bodies are read raw and handed to the scoring API every serving target shares (``api.py``), not to FastAPI's
 validation: a bad request gets the same 4xx and JSON error here as anywhere else (a malformed body is a 400
 naming the problem, not FastAPI's generic 422), and so do unknown routes and wrong methods. A client never
 sees a 500 or a traceback for something it sent.
@@ -16,8 +16,9 @@ The app takes a loaded model: where the model comes from, and when it is loaded,
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
-from ..contract import Model, Payload, RequestError, check_route, health, read_body, respond
+from ..api import Model, Payload, RequestError, check_route, health, read_body, respond
 
 
 def create_app(model: Model) -> FastAPI:
@@ -31,6 +32,10 @@ def create_app(model: Model) -> FastAPI:
             body = await read_body(request.stream(), request.headers.get("content-length"))
         except RequestError as problem:
             return JSONResponse(problem.payload, status_code=problem.status)
+        except ClientDisconnect:
+            # No one is left to read it, but an answer ends the request quietly; the exception would be logged
+            # with a traceback, as if the app had failed.
+            return JSONResponse({"error": "the client left before sending the whole body"}, status_code=400)
         status, payload = respond(body, model)
         return JSONResponse(payload, status_code=status)
 
@@ -40,7 +45,7 @@ def create_app(model: Model) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def routing_error(request: Request, error: HTTPException) -> JSONResponse:
-        """Unknown routes and wrong methods, answered with the contract's words and JSON shape."""
+        """Unknown routes and wrong methods, answered with the scoring API's words and JSON shape."""
         try:
             check_route(request.method, request.url.path)
         except RequestError as problem:

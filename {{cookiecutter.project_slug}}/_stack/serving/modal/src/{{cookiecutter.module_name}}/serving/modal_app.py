@@ -8,8 +8,8 @@ account configured (``modal token new``):
 Least privilege: no secrets or volumes are attached; the container can reach neither the network nor other
 Modal resources (requests still arrive, through Modal); and the URL only answers requests that carry a proxy
 auth token of the workspace (``Modal-Key`` and ``Modal-Secret`` headers; tokens are made in its settings).
-The app is ``app.py``'s, the one ``make serve-local`` serves too: bodies go through the contract every serving
-target shares, so a bad request gets a 4xx JSON error naming the problem, never a 500.
+The app is ``app.py``'s, the one ``make serve-local`` serves too: bodies go through the scoring API every
+serving target shares, so a bad request gets a 4xx JSON error naming the problem, never a 500.
 
     POST /predict  {"sessions": [{"session_id": "s1", "n_pageviews": 3, ...}, ...]}
       -> 200 {"model_version": "...", "predictions": [{"session_id": "s1", "purchase_probability": 0.42}]}
@@ -34,7 +34,7 @@ MODEL_PATH = HERE / "model.json"
 CONTAINER_DIR = "/root"
 
 # Only what serving needs: the web framework, pinned to the version the tests ran against, the app with the
-# standard-library contract and scorer it imports, and the model. Nothing of the training stack.
+# standard-library API, contract and scorer it imports, and the model. Nothing of the training stack.
 image = (
     modal.Image.debian_slim(python_version="3.13")
     .pip_install(f"fastapi=={version('fastapi')}")

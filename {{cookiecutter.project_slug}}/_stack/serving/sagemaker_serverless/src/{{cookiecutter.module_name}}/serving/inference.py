@@ -6,7 +6,7 @@ its model server, which runs the SageMaker inference toolkit and passes ``output
 through which the response status is set. (The scikit-learn container's server turns any exception from these
 functions into a 500.) The toolkit answers an exception with a 500, or with the status of its own error type
 followed by a traceback, so problems with a request are not raised here: ``predict_fn`` turns the body into
-the contract's answer and ``output_fn`` sets its status, 4xx for a bad request, with the same JSON error as
+the scoring API's answer and ``output_fn`` sets its status, 4xx for a bad request, with the same JSON error as
 every other serving target. Standard library only, like the scorer it ships with.
 
     POST /invocations  {"sessions": [{"session_id": "s1", "n_pageviews": 3, ...}, ...]}
@@ -22,7 +22,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Protocol
 
-from {{ cookiecutter.module_name }}.contract import Model, Payload, respond
+from {{ cookiecutter.module_name }}.api import Model, Payload, respond
 from {{ cookiecutter.module_name }}.scoring import Scorer
 
 JSON = "application/json"
@@ -41,12 +41,12 @@ def model_fn(model_dir: str) -> Scorer:
 
 
 def input_fn(request_body: bytes | str, content_type: str) -> bytes | str:
-    """The body as sent, whatever its declared type: reading it is the contract's job, in ``predict_fn``."""
+    """The body as sent, whatever its declared type: reading it is the scoring API's job (``predict_fn``)."""
     return request_body
 
 
 def predict_fn(body: bytes | str, scorer: Model) -> Answer:
-    """The contract's status and payload for this body: predictions, or the problem with the request."""
+    """The scoring API's status and payload for this body: predictions, or the problem with the request."""
     return respond(body, scorer)
 
 

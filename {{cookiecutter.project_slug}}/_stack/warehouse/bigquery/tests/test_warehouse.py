@@ -5,6 +5,7 @@ read against a real project are the proof of those.
 """
 
 import io
+import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,16 +15,28 @@ import pytest
 from google.api_core.exceptions import NotFound
 from google.cloud import bigquery
 
-from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA, log_files
+from {{ cookiecutter.module_name }}.event_log import ARROW_TYPES, log_files, retract
 from {{ cookiecutter.module_name }}.load_raw import (
-    SCHEMA,
+    COLUMN_TYPES,
     load_job_config,
     load_new_batches,
     raw_table,
+    schema_of,
 )
 from {{ cookiecutter.module_name }}.production import connect
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set, pending
+from {{ cookiecutter.module_name }}.warehouse import (
+    RAW_EVENTS,
+    RAW_RETRACTIONS,
+    RawTable,
+    WarehouseError,
+    file_id,
+    load_training_set,
+    pending,
+)
+
+EVENTS, RETRACTIONS = "test-project.raw.events", "test-project.raw.retractions"
+IDS = re.compile(r"select distinct (?P<key>\w+) from `(?P<table>[^`]+)`")
 
 
 class FakeJob:
@@ -50,10 +63,10 @@ class FakeBigQuery:
     def __init__(self) -> None:
         self.location = ""
         self.datasets: list[bigquery.Dataset] = []
-        self.tables: list[bigquery.Table] = []
+        self.tables: dict[str, bigquery.Table] = {}
         self.queries: list[str] = []
         self.loads: list[tuple[str, bigquery.LoadJobConfig]] = []
-        self.raw_rows: list[dict[str, Any]] = []
+        self.rows: dict[str, list[dict[str, Any]]] = {}
         self.training_set: pd.DataFrame | None = None
 
     def client(self, project: str, location: str) -> "FakeBigQuery":
@@ -65,20 +78,24 @@ class FakeBigQuery:
         self.datasets.append(dataset)
 
     def create_table(self, table: bigquery.Table, exists_ok: bool) -> None:
-        self.tables.append(table)
+        assert exists_ok
+        self.tables.setdefault(f"{table.project}.{table.dataset_id}.{table.table_id}", table)
+        self.rows.setdefault(table.table_id, [])
 
     def query(self, query: str) -> FakeJob:
         self.queries.append(query)
-        if query.startswith("select distinct batch_id"):
-            return FakeJob([{"batch_id": batch} for batch in {row["batch_id"] for row in self.raw_rows}])
+        if ids := IDS.match(query):
+            held = {row[ids["key"]] for row in self.rows[ids["table"].rsplit(".", 1)[1]]}
+            return FakeJob([{ids["key"]: value} for value in sorted(held)])
         return FakeJob(frame=self.training_set)
 
     def load_table_from_file(
         self, file: IO[bytes], table_id: str, job_config: bigquery.LoadJobConfig, job_id_prefix: str
     ) -> FakeJob:
+        assert table_id in self.tables, "a load job never creates its table"
         self.loads.append((table_id, job_config))
         rows = pq.read_table(io.BytesIO(file.read())).to_pylist()
-        self.raw_rows += rows
+        self.rows[table_id.rsplit(".", 1)[1]] += rows
         return FakeJob(rows)
 
     def close(self) -> None:
@@ -97,46 +114,84 @@ def bigquery_project(monkeypatch: pytest.MonkeyPatch) -> FakeBigQuery:
     return project
 
 
-def test_only_batches_not_loaded_yet_are_pending_in_the_logs_order() -> None:
+def test_only_files_not_loaded_yet_are_pending_in_the_logs_order() -> None:
     files = [Path("ingest_date=2025-01-07/day-1.parquet"), Path("ingest_date=2025-01-08/day-2.parquet")]
 
     assert pending(files, {"day-1"}) == [files[1]]
     assert pending(files, {"day-1", "day-2"}) == []
 
 
-def test_the_raw_table_is_shaped_like_the_log() -> None:
-    table = raw_table("test-project.raw.events")
+def test_every_type_a_raw_table_may_hold_has_a_bigquery_type() -> None:
+    # Whatever the contract declares (text, timestamp, integer, number), and the log's own columns.
+    types = {*ARROW_TYPES.values(), *RAW_EVENTS.columns.types, *RAW_RETRACTIONS.columns.types}
 
-    assert [(field.name, field.field_type) for field in table.schema] == [
-        (field.name, {"string": "STRING", "timestamp[us]": "DATETIME", "double": "FLOAT64"}[str(field.type)])
-        for field in LOG_SCHEMA
+    assert types <= COLUMN_TYPES.keys()
+
+
+def test_the_raw_tables_are_shaped_like_the_log() -> None:
+    events, retractions = raw_table(EVENTS, RAW_EVENTS), raw_table(RETRACTIONS, RAW_RETRACTIONS)
+
+    bigquery_types = {"string": "STRING", "timestamp[us]": "DATETIME", "int64": "INT64", "double": "FLOAT64"}
+    assert [(field.name, field.field_type) for field in events.schema] == [
+        (field.name, bigquery_types[str(field.type)]) for field in RAW_EVENTS.columns
     ]
-    assert table.time_partitioning.field == "ingest_time"
-    assert table.clustering_fields == ["batch_id"]
+    assert events.time_partitioning.field == "ingest_time"
+    assert events.clustering_fields == ["batch_id"]
+    assert [(field.name, field.field_type) for field in retractions.schema] == [
+        ("retraction_id", "STRING"),
+        ("batch_id", "STRING"),
+        ("event_id", "STRING"),
+        ("reason", "STRING"),
+        ("retracted_at", "DATETIME"),
+    ]
+    assert retractions.clustering_fields == ["retraction_id"]
 
 
-def test_a_load_job_only_ever_appends_to_the_existing_table() -> None:
-    config = load_job_config()
+@pytest.mark.parametrize("table", [RAW_EVENTS, RAW_RETRACTIONS], ids=["events", "retractions"])
+def test_a_load_job_only_ever_appends_to_the_existing_table(table: RawTable) -> None:
+    config = load_job_config(table)
 
     assert config.source_format == bigquery.SourceFormat.PARQUET
     assert config.write_disposition == bigquery.WriteDisposition.WRITE_APPEND
     assert config.create_disposition == bigquery.CreateDisposition.CREATE_NEVER
-    assert config.schema == SCHEMA
+    assert config.schema == schema_of(table)
+    # A field the contract gained after the table was made becomes a column; nothing else changes.
+    assert config.schema_update_options == [bigquery.SchemaUpdateOption.ALLOW_FIELD_ADDITION]
 
 
-def test_each_new_batch_is_loaded_once(bigquery_project: FakeBigQuery, tiny_log: Settings) -> None:
+def test_each_new_batch_and_retraction_is_loaded_once(
+    bigquery_project: FakeBigQuery, tiny_log: Settings
+) -> None:
     files = log_files(tiny_log)
+    retraction = retract(file_id(files[1]), reason="a replayed day", settings=tiny_log)
 
     first = load_new_batches(tiny_log)
     again = load_new_batches(tiny_log)
 
-    assert first.table == "test-project.raw.events"
-    assert first.loaded == tuple(path.stem for path in files)
-    assert first.events == len(bigquery_project.raw_rows) == sum(pq.read_metadata(p).num_rows for p in files)
-    assert (again.loaded, again.events, again.already_loaded) == ((), 0, len(files))
-    assert len(bigquery_project.loads) == len(files)
-    assert bigquery_project.datasets[0].dataset_id == "raw"
-    assert bigquery_project.datasets[0].location == "EU"
+    events = sum(pq.read_metadata(path).num_rows for path in files)
+    assert (first.events.loaded, first.events.rows) == (tuple(map(file_id, files)), events)
+    assert first.retractions.loaded == (file_id(retraction),)
+    assert str(first) == (
+        f"loaded {len(files)} batches ({events:,} events) into {EVENTS}; 0 were already there\n"
+        f"loaded 1 retraction into {RETRACTIONS}; 0 were already there"
+    )
+    assert (again.events.loaded, again.events.rows, again.events.already_loaded) == ((), 0, len(files))
+    assert (again.retractions.loaded, again.retractions.already_loaded) == ((), 1)
+    assert len(bigquery_project.rows["events"]) == events
+    assert bigquery_project.rows["retractions"] == pq.read_table(retraction).to_pylist()
+    # The retraction first: the retracted batch is never in the warehouse without it.
+    assert [table_id for table_id, _ in bigquery_project.loads] == [RETRACTIONS] + [EVENTS] * len(files)
+    assert {dataset.dataset_id for dataset in bigquery_project.datasets} == {"raw"}
+    assert {dataset.location for dataset in bigquery_project.datasets} == {"EU"}
+
+
+def test_the_retractions_table_is_made_without_any_retraction(
+    bigquery_project: FakeBigQuery, tiny_log: Settings
+) -> None:
+    result = load_new_batches(tiny_log)
+
+    assert result.retractions.loaded == ()
+    assert set(bigquery_project.tables) == {EVENTS, RETRACTIONS}
 
 
 def test_a_missing_project_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

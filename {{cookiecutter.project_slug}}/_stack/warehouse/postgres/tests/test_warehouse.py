@@ -1,27 +1,53 @@
-"""The Postgres side of the pipeline that needs no server: which batches load, the CSV COPY reads, errors.
+"""The Postgres side of the pipeline that needs no server: which files load, the CSV COPY reads, errors.
 
-Loading a log into a live server, building the prod target there and reading the training set back are tested
-by the template this project was generated from, against a throwaway PostgreSQL server.
+Loading a log and its retractions into a live server, building the prod target there and reading the training
+set back are tested by the template this project was generated from, against a throwaway PostgreSQL server.
 """
 
 import io
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA
+from {{ cookiecutter.module_name }}.event_log import ARROW_TYPES, log_files, retract
 from {{ cookiecutter.module_name }}.load_raw import (
     COLUMN_TYPES,
     load_new_batches,
+    missing_columns,
     write_csv,
 )
 from {{ cookiecutter.module_name }}.production import REQUIRED_VARIABLES, connect
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set, pending
+from {{ cookiecutter.module_name }}.warehouse import (
+    RAW_EVENTS,
+    RAW_RETRACTIONS,
+    Appended,
+    LoadResult,
+    WarehouseError,
+    file_id,
+    load_training_set,
+    pending,
+)
+
+# Values COPY must read back exactly, by type: nulls, empty text, quotes, commas, line breaks, the extremes.
+HOSTILE_VALUES: dict[pa.DataType, list[Any]] = {
+    pa.string(): [None, "", 'p"1"', "home, garden\nand more", '{"qty": 2, "note": "a \\"b\\""}'],
+    pa.timestamp("us"): [
+        None,
+        datetime(2025, 1, 6, 8, 12, 33, 123456),
+        datetime(2000, 1, 1),
+        datetime(2025, 1, 6, 23, 59, 59),
+        datetime(2099, 12, 31),
+    ],
+    pa.int64(): [None, 0, -(2**63), 2**63 - 1, 42],
+    pa.float64(): [None, 0.1 + 0.2, 1e300, -0.0, 5e-324],
+}
+EVERY_TYPE = pa.schema([(f"column_{number}", type_) for number, type_ in enumerate(COLUMN_TYPES)])
 
 
 @pytest.fixture
@@ -30,7 +56,7 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_only_batches_not_loaded_yet_are_pending_in_the_logs_order() -> None:
+def test_only_files_not_loaded_yet_are_pending_in_the_logs_order() -> None:
     files = [
         Path("ingest_date=2025-01-07/day-1.parquet"),
         Path("ingest_date=2025-01-08/day-2.parquet"),
@@ -42,40 +68,64 @@ def test_only_batches_not_loaded_yet_are_pending_in_the_logs_order() -> None:
     assert pending(files, {"day-1", "day-2", "retry-2"}) == []
 
 
-def test_every_log_column_has_a_postgres_type() -> None:
-    assert {field.type for field in LOG_SCHEMA} <= COLUMN_TYPES.keys()
+def test_a_retraction_file_is_named_after_the_retraction_it_holds(tiny_log: Settings) -> None:
+    batch = file_id(log_files(tiny_log)[0])
+
+    path = retract(batch, reason="sent twice by mistake", settings=tiny_log)
+
+    assert pq.read_table(path)["retraction_id"].unique().to_pylist() == [file_id(path)]
+    assert pending([path], {file_id(path)}) == []
 
 
-def test_the_csv_copy_reads_holds_the_log_file_exactly(tmp_path: Path) -> None:
-    rows = {
-        "event_id": ["e1", "e2"],
-        "event_time": [datetime(2025, 1, 6, 8, 12, 33, 123456), datetime(2025, 1, 6, 23, 59, 59)],
-        "ingest_time": [datetime(2025, 1, 7, 1), datetime(2025, 1, 7, 1)],
-        "source": ["web", "web"],
-        "batch_id": ["b1", "b1"],
-        "session_id": ["s1", "s1"],
-        "user_id": ["u1", "u1"],
-        "event_type": ["pageview", "detail"],
-        # A missing product is null; an empty category, quotes, commas and line breaks are text.
-        "product_id": [None, 'p"1"'],
-        "category": ["", "home, garden\nand more"],
-        "price": [None, 0.1 + 0.2],
-    }
-    logged = pa.table(rows, schema=LOG_SCHEMA)
+def test_every_type_a_raw_table_may_hold_has_a_postgres_type() -> None:
+    # Whatever the contract declares (text, timestamp, integer, number), and the log's own columns.
+    types = {*ARROW_TYPES.values(), *RAW_EVENTS.columns.types, *RAW_RETRACTIONS.columns.types}
+
+    assert types <= COLUMN_TYPES.keys()
+
+
+def test_a_field_the_contract_gained_becomes_a_column() -> None:
+    names = RAW_EVENTS.columns.names
+
+    assert missing_columns(RAW_EVENTS, names) == []
+    assert missing_columns(RAW_EVENTS, [name for name in names if name != "extras"]) == [
+        RAW_EVENTS.columns.field("extras")
+    ]
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [RAW_EVENTS.columns, RAW_RETRACTIONS.columns, EVERY_TYPE],
+    ids=["events", "retractions", "every-type"],
+)
+def test_the_csv_copy_reads_holds_the_log_file_exactly(tmp_path: Path, columns: pa.Schema) -> None:
+    logged = pa.table({field.name: HOSTILE_VALUES[field.type] for field in columns}, schema=columns)
     pq.write_table(logged, tmp_path / "b1.parquet")
     csv = io.BytesIO()
 
-    write_csv(tmp_path / "b1.parquet", csv)
+    write_csv(tmp_path / "b1.parquet", columns, csv)
 
     # Read back the way COPY ... (format csv) reads: "" is an empty string, an empty field is null.
     copied = pa_csv.read_csv(
         io.BytesIO(csv.getvalue()),
-        read_options=pa_csv.ReadOptions(column_names=LOG_SCHEMA.names),
+        read_options=pa_csv.ReadOptions(column_names=columns.names),
         convert_options=pa_csv.ConvertOptions(
-            column_types=LOG_SCHEMA, strings_can_be_null=True, quoted_strings_can_be_null=False
+            column_types=columns, strings_can_be_null=True, quoted_strings_can_be_null=False
         ),
     )
     assert copied.equals(logged)
+
+
+def test_a_load_says_what_it_copied_into_each_table() -> None:
+    result = LoadResult(
+        Appended("raw.events", ("day-1", "day-2"), 12_345, 1),
+        Appended("raw.retractions", ("day-1-0123456789abcdef",), 1, 0),
+    )
+
+    assert str(result) == (
+        "loaded 2 batches (12,345 events) into raw.events; 1 was already there\n"
+        "loaded 1 retraction into raw.retractions; 0 were already there"
+    )
 
 
 def test_missing_credentials_are_named(no_credentials: None) -> None:

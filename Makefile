@@ -34,8 +34,8 @@ demo: setup ## Bake the default project into build/demo and run its pipeline
 	$(MAKE) -C $(DEMO)/purchase-intent setup run UV="$(abspath $(UV))"
 	@echo
 	@echo "The demo project is in $(DEMO)/purchase-intent:"
-	@echo "  metrics and plots   $(DEMO)/purchase-intent/artifacts/evaluation/"
-	@echo "  accepted model      $(DEMO)/purchase-intent/artifacts/model/model.json"
+	@echo "  metrics and plots   $(DEMO)/purchase-intent/artifacts/accepted/evaluation/"
+	@echo "  accepted model      $(DEMO)/purchase-intent/artifacts/accepted/model/model.json"
 	@echo "  deployment bundle   $(DEMO)/purchase-intent/dist/lambda.zip"
 
 test: setup ## The complete suite: bakes, lints, and sets up and runs baked projects

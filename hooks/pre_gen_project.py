@@ -98,6 +98,9 @@ IMPORT_NAMES = """
 DEPENDENCIES = frozenset(IMPORT_NAMES.split())
 # The project's own top-level folders: a package named like one would be mistaken for it (`tests` is one).
 PROJECT_FOLDERS = {"benchmarks", "dbt", "deploy", "docs", "flows", "scripts", "src", "tests"}
+# Scripts run by their path put their own folder first on the import path: a package named like one of them
+# would import the script instead (flows/training_flow.py, benchmarks/*.py, scripts/*.py).
+PROJECT_SCRIPTS = {"pipeline", "serving", "template", "training_flow"}
 TEXT_LIMITS = {"project_name": 80, "description": 300, "author_name": 100, "author_email": 254}
 # Control, format, line and paragraph separator, and surrogate characters; but the zero-width joiner and
 # non-joiner are part of emoji sequences and of how some scripts (Persian, Indic) are written.
@@ -133,7 +136,7 @@ def problems(answers: dict[str, str]) -> list[str]:
         found.append(f"module_name {module!r} is a Python keyword: choose another, e.g. {module}_model")
     elif module in sys.stdlib_module_names:
         found.append(f"module_name {module!r} shadows the standard library: choose another, e.g. {module}_ml")
-    elif module in DEPENDENCIES or module in PROJECT_FOLDERS:
+    elif module in DEPENDENCIES or module in PROJECT_FOLDERS or module in PROJECT_SCRIPTS:
         found.append(f"module_name {module!r} shadows a dependency or folder: choose e.g. {module}_ml")
 
     email = answers["author_email"]

@@ -121,6 +121,24 @@ def test_a_module_name_that_would_shadow_an_indirect_dependency_is_refused(tmp_p
     ]
 
 
+def project_scripts() -> set[str]:
+    """The modules of the folders whose scripts run by their path (whichever stack values bring them)."""
+    root = TEMPLATE / "{{cookiecutter.project_slug}}"
+    scripts = [*root.glob("*/*.py"), *root.glob("_stack/*/*/*/*.py")]
+    return {path.stem for path in scripts if path.parent.name in ("flows", "benchmarks", "scripts")}
+
+
+def test_every_script_a_project_can_run_is_refused_as_module_name(tmp_path: Path) -> None:
+    scripts = sorted(project_scripts())
+    assert "training_flow" in scripts and "pipeline" in scripts
+
+    for name in scripts:
+        hook = render_hook("pre_gen_project", tmp_path, module_name=name)
+        assert [problem.split(":")[0] for problem in hook.problems(hook.ANSWERS)] == [
+            f"module_name {name!r} shadows a dependency or folder"
+        ]
+
+
 def project_folders() -> set[str]:
     """The generated project's top-level folders, whichever stack values bring them."""
     root = TEMPLATE / "{{cookiecutter.project_slug}}"

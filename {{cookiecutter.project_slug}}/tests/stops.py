@@ -15,7 +15,7 @@ from {{ cookiecutter.module_name }}.runs import exclusive
 from {{ cookiecutter.module_name }}.settings import Settings
 
 PREFIX = "{{ cookiecutter.module_name | upper }}_"
-STOPS = ("dbt test", "quality gate", "model gate", "concurrent run")
+STOPS = ("bad settings", "dbt test", "quality gate", "model gate", "concurrent run")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ class Stop:
 @contextmanager
 def stopping(kind: str, settings: Settings) -> Iterator[Stop]:
     """Arrange, in a workspace holding the tiny sample log, for the run to stop at ``kind``."""
-    if kind == "dbt test":
+    if kind == "bad settings":
+        yield Stop({f"{PREFIX}TRAIN_CUTOFF": "2025-03-01"}, "train_cutoff must come before validation_cutoff")
+    elif kind == "dbt test":
         # Events with no session, in a file written around append_batch (which would quarantine them).
         events = pq.read_table(log_files(settings)[0]).slice(0, 3).to_pandas()
         events = events.assign(event_id="around-" + events["event_id"], session_id=None)

@@ -310,3 +310,17 @@ def test_anything_the_log_accepts_builds_and_passes_the_gate(
     failures = quality.check(frame, settings, run.quality_dir) + gate.table_failures(frame, settings)
     assert failures == [], failures
     assert transform.tests > 0
+
+
+def test_a_time_bound_with_an_offset_is_the_same_instant_at_every_door(tmp_path: Path) -> None:
+    contract = load(
+        declared(tmp_path, "not_before = 2000-01-01T00:00:00Z", "not_before = 2000-01-01T00:00:00+02:00")
+    )
+    field = contract.events.field("event_time")
+
+    assert field.problem("1999-12-31T22:30:00Z") is None
+    assert field.problem("1999-12-31T21:30:00Z") is not None
+    assert (
+        "not_before: '1999-12-31 22:00:00'"
+        in dbt_contract.properties(contract)[Path("models/staging/_stg_events.yml")]
+    )

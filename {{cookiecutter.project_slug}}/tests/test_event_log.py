@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }} import event_log
+from {{ cookiecutter.module_name }}.atomic import write_once
 from {{ cookiecutter.module_name }}.event_log import (
     LOG_SCHEMA,
     BatchConflictError,
@@ -150,8 +151,16 @@ def test_a_producer_stopped_after_recording_a_batch_completes_it_by_sending_it_a
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batch = [event("e1"), event("e2", event_time="?")]
+    written: list[Path] = []
+
+    def stopped_after_the_manifest(path: Path, content: bytes) -> bool:
+        if written:
+            raise KeyboardInterrupt  # the producer stops right after recording the batch
+        written.append(path)
+        return write_once(path, content)
+
     with monkeypatch.context() as patch:
-        patch.setattr(event_log, "_write_files", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+        patch.setattr(event_log, "write_once", stopped_after_the_manifest)
         with pytest.raises(KeyboardInterrupt):
             append_batch(batch, batch_id="b1", source="web", settings=settings, now=NOW)
     assert [manifest.batch_id for manifest in incomplete(settings)] == ["b1"]
@@ -446,3 +455,29 @@ def test_every_rule_of_the_contract_on_events_is_enforced_at_the_log(
     assert (result.appended, result.quarantined) == (1, 1)
     [reason] = quarantined(settings)["reason"].tolist()
     assert reason.startswith(f"{violation.field.name} "), reason
+
+
+def test_the_same_events_have_one_checksum_however_they_are_sent(settings: Settings) -> None:
+    """A retry may come as records or as a DataFrame, with pandas' string dtype or plain objects, from another
+    pandas version: it is the same batch."""
+    events = [event(f"e{n}", price=float(n)) for n in range(3)] + [event("e3", category=None, price=None)]
+    frame = pd.DataFrame(events)
+    forms: list[pd.DataFrame | list[dict[str, object]]] = [
+        events,
+        frame,
+        frame.astype(object),
+        frame.astype({"session_id": "string", "event_id": "string"}),
+    ]
+
+    checksums = {
+        append_batch(form, batch_id="b1", source="web", settings=settings, now=NOW).checksum for form in forms
+    }
+
+    assert len(checksums) == 1
+
+
+def test_a_value_of_another_kind_is_other_content(settings: Settings) -> None:
+    append_batch([event("e1", session_id="1")], batch_id="b1", source="web", settings=settings, now=NOW)
+
+    with pytest.raises(BatchConflictError):
+        append_batch([event("e1", session_id=1)], batch_id="b1", source="web", settings=settings, now=NOW)

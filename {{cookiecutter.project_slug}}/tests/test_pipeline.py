@@ -143,3 +143,20 @@ def test_a_log_too_small_to_learn_from_says_what_is_needed_and_never_blocks_late
 
     write_sample(TINY_SAMPLE_EVENTS, settings, progress=False)
     assert pipeline.run(settings).quality.passed
+
+
+def test_the_accepted_run_survives_the_clean_up_whatever_path_leads_to_the_workspace(
+    accepted_run: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A workspace reached through a link, and an accepted run whose process was killed before it recorded
+    its outcome: the next run must still recognise the accepted run and keep it."""
+    link = tmp_path_factory.mktemp("elsewhere") / "workspace"
+    link.symlink_to(accepted_run.workspace)
+    through_link = Settings(workspace=link)
+    kept = accepted(through_link)
+    assert kept is not None
+    kept.outcome_path.unlink()
+
+    begin(through_link)
+
+    assert accepted(through_link) == kept and kept.model_path.exists()

@@ -18,9 +18,12 @@ import pytest
 
 from {{ cookiecutter.module_name }}.contract import Inputs
 from {{ cookiecutter.module_name }}.promotion import (
+    Bundle,
+    Examples,
     PackagingError,
     accepted_model,
     check_predictions,
+    rebuild,
     with_metadata,
 )
 from {{ cookiecutter.module_name }}.runs import Run, accept, accepted, begin, clean_up
@@ -174,3 +177,24 @@ def test_packaging_killed_at_any_moment_leaves_one_whole_accepted_run(
     )
     assert not list(accepted_run.artifacts_dir.glob(".accepted-*"))
     print(f"{KILLS} kills, {mid_package} mid-package, {len(versions)} versions accepted in turn")
+
+
+def test_make_package_accepts_only_a_bundle_that_passes_the_accepted_runs_check(
+    accepted_run: Settings,
+) -> None:
+    """`make package` rebuilds from the accepted model, and checks the bundle on the sessions the accepted
+    bundle was checked on: one that answers otherwise replaces nothing."""
+    before = accepted(accepted_run)
+
+    def build(exported: dict[str, object], out_dir: Path) -> Bundle:
+        out_dir.mkdir(parents=True)
+        (out_dir / "bundle.txt").write_text("a bundle that answers otherwise")
+        return Bundle(out_dir / "bundle.txt", str(exported["version"]))
+
+    def check(bundle: Bundle, examples: Examples, expected: list[float]) -> None:
+        check_predictions([0.5] * len(examples), expected, "the rebuilt bundle")
+
+    with pytest.raises(PackagingError, match="the rebuilt bundle's predictions differ"):
+        rebuild(accepted_run, build, check)
+
+    assert accepted(accepted_run) == before

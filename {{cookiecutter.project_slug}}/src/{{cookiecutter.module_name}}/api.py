@@ -148,7 +148,9 @@ def _score(model: Model, index: int, session: Any) -> Payload:
     if unknown:
         raise RequestError(422, f"{where} has unknown fields {unknown}; expected {[key, *model.features]}")
     for field in (inputs.key, *inputs.features):
-        problem = field.problem(session.get(field.name))
+        value = session.get(field.name)
+        # The model reads every feature, whatever the contract lets the training set miss.
+        problem = "is missing" if value is None else field.problem(value)
         if problem:
             raise RequestError(422, f"{where}.{field.name} {problem}")
     features = {name: float(session[name]) for name in model.features}

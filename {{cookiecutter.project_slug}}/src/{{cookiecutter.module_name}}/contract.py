@@ -27,7 +27,7 @@ TYPES = ("text", "timestamp", "integer", "number")
 NORMALIZATIONS = ("trim", "lower")
 # C0 and C1 control characters (NUL, tab, newline...): no warehouse takes NUL in text, and the rest break CSV
 # exports and logs. Lone surrogates cannot be written as UTF-8 at all.
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 SURROGATE = re.compile("[\ud800-\udfff]")
 # Whole numbers are stored as 64-bit integers in the log and in every warehouse.
 INT64 = 2**63
@@ -46,6 +46,8 @@ FIELD_KEYS = {
     "not_before",
     "max_hours_after_ingest",
 }
+# The log's own columns (event_log.ENVELOPE): no event field may take their names.
+ENVELOPE = {"ingest_time", "source", "batch_id", "extras"}
 TRAINING_SET_KEYS = {
     "description",
     "key",
@@ -136,7 +138,10 @@ class Field:
                 return None
         else:
             return None
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        try:
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        except OverflowError:  # an offset that takes it past year 1 or 9999
+            return None
 
     def _text_problem(self, value: Any) -> str | None:
         if not isinstance(value, str):
@@ -366,6 +371,10 @@ def load(path: Path = CONTRACT_PATH) -> Contract:
             raise ContractError(
                 f"training_set.{role} must name one of its columns, not {training.get(role)!r}"
             )
+    _check_training_set(training, columns)
+    reserved = sorted({field.name for field in event_fields} & ENVELOPE)
+    if reserved:
+        raise ContractError(f"events.fields: {reserved} are the log's own columns: name the fields otherwise")
     low, high = training["label_rate"]
     return Contract(
         events=Events(event_fields, " ".join(str(events.get("description", "")).split())),
@@ -383,6 +392,25 @@ def load(path: Path = CONTRACT_PATH) -> Contract:
             description=" ".join(str(training.get("description", "")).split()),
         ),
     )
+
+
+def _check_training_set(training: Mapping[str, Any], columns: tuple[Field, ...]) -> None:
+    """The split and label settings have the types they need, and the splits are the split column's."""
+    rate = training.get("label_rate")
+    if not (isinstance(rate, list) and len(rate) == 2 and all(isinstance(r, int | float) for r in rate)):
+        raise ContractError(
+            "training_set.label_rate is two numbers, the lowest and highest, e.g. [0.005, 0.8]"
+        )
+    for key in ("min_sessions_per_split", "min_holdout_days"):
+        if not isinstance(training.get(key), int) or isinstance(training.get(key), bool):
+            raise ContractError(f"training_set.{key} is a whole number")
+    split = next((column for column in columns if column.name == training.get("split")), None)
+    splits = training.get("splits")
+    if split is not None and (not isinstance(splits, list) or tuple(splits) != split.allowed):
+        raise ContractError(
+            f"training_set.splits {splits} must be the split column's allowed values, in order: "
+            f"{list(split.allowed or ())}"
+        )
 
 
 def _table(parent: Mapping[str, Any], key: str, path: Path, where: str = "") -> dict[str, Any]:
@@ -422,7 +450,10 @@ def _field(name: str, rules: Any, where: str) -> Field:
     if kind not in TYPES:
         raise ContractError(f"{where}: type {kind!r} is not one of {', '.join(TYPES)}")
     for key in ("min", "max"):
-        if key in rules and (kind not in ("integer", "number") or not isinstance(rules[key], int | float)):
+        bound = rules.get(key)
+        if key in rules and (
+            kind not in ("integer", "number") or not isinstance(bound, int | float) or isinstance(bound, bool)
+        ):
             raise ContractError(f"{where}: {key} is a number, for integer and number fields only")
     for key in ("max_length", "normalize"):
         if key in rules and kind != "text":
@@ -437,10 +468,30 @@ def _field(name: str, rules: Any, where: str) -> Field:
     if not_before is not None and not isinstance(not_before, datetime):
         raise ContractError(f"{where}: not_before is a TOML date-time, e.g. 2000-01-01T00:00:00Z")
     unless = rules.get("required_unless")
-    if unless is not None and not (isinstance(unless, dict) and len(unless) == 1):
+    if unless is not None and not (
+        isinstance(unless, dict) and len(unless) == 1 and all(isinstance(v, list) for v in unless.values())
+    ):
         example = 'required_unless = { event_type = ["pageview"] }'
         raise ContractError(f"{where}: required_unless is one field and its values, e.g. {example}")
     allowed = rules.get("allowed")
+    expected_types = {
+        "required": bool,
+        "max_length": int,
+        "max_hours_after_ingest": int | float,
+        "allowed": list,
+        "normalize": list,
+        "description": str,
+    }
+    for key, expected in expected_types.items():
+        value = rules.get(key)
+        if key in rules and (
+            not isinstance(value, expected) or isinstance(value, bool) != (expected is bool)
+        ):
+            raise ContractError(f"{where}: {key} = {value!r} is not the kind of value {key} takes")
+    # The values land in SQL as quoted literals (dbt's tests): a quote or a backslash would break out of them.
+    texts = [*(allowed or ()), *(value for values in (unless or {}).values() for value in values)]
+    if any(isinstance(text, str) and ("'" in text or "\\" in text) for text in texts):
+        raise ContractError(f"{where}: allowed values hold no quote or backslash")
     field = Field(
         name=name,
         type=kind,
@@ -454,7 +505,9 @@ def _field(name: str, rules: Any, where: str) -> Field:
         allowed=tuple(allowed) if allowed is not None else None,
         max_length=rules.get("max_length"),
         normalize=tuple(rules.get("normalize", ())),
-        not_before=not_before.replace(tzinfo=not_before.tzinfo or UTC) if not_before else None,
+        not_before=(
+            not_before.replace(tzinfo=not_before.tzinfo or UTC).astimezone(UTC) if not_before else None
+        ),
         max_hours_after_ingest=rules.get("max_hours_after_ingest"),
     )
     if field.allowed is not None:
@@ -506,13 +559,15 @@ _ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
 }
+# Equal, or ordered the way the rule asks, within the rounding of doubles: a client computing a mean in
+# floating point may land one unit in the last place above its maximum (the SQL clamps its own).
 _COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
+    ast.Eq: lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
     ast.NotEq: operator.ne,
     ast.Lt: operator.lt,
-    ast.LtE: operator.le,
+    ast.LtE: lambda a, b: a <= b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
     ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
+    ast.GtE: lambda a, b: a >= b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
 }
 
 
@@ -534,8 +589,12 @@ def _iso(moment: datetime) -> str:
 
 
 def _describe(value: Any) -> str:
-    """A value as a message quotes it: short, on one line, whatever it is."""
-    if isinstance(value, str | int | float | bool):
-        text = repr(value)
-        return text if len(text) <= 40 else f"{text[:37]}..."
+    """A value as a message quotes it: short, on one line, whatever it is (a huge one is never printed)."""
+    if isinstance(value, str):
+        text = repr(value[:40])
+        return text if len(value) <= 40 else f"{text[:37]}...'"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"a whole number of {value.bit_length()} bits"
+    if isinstance(value, int | float | bool):
+        return repr(value)
     return f"a {type(value).__name__}"

@@ -24,10 +24,8 @@ import argparse
 import hashlib
 import json
 import math
-import os
 import re
 import sys
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -40,11 +38,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .atomic import write_once
 from .contract import CONTROL, SURROGATE, Field, load
 from .errors import StageError
 from .settings import Settings
 
 EVENTS = load().events
+# Which rules judged a batch: a batch a killed producer left halfway is completed only under the same ones.
+RULES = hashlib.sha256(repr(EVENTS.fields).encode()).hexdigest()[:16]
 ARROW_TYPES = {
     "text": pa.string(),
     "timestamp": pa.timestamp("us"),
@@ -86,6 +87,10 @@ BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_SOURCE_LENGTH = 128
 # Undeclared fields are kept, up to this much JSON per event: beyond it, the event is quarantined.
 MAX_EXTRAS_BYTES = 65_536
+# A refused event is kept whole up to this much JSON; beyond it, its beginning, size and SHA-256.
+MAX_QUARANTINED_BYTES = 16 * 2**20
+# Values nested deeper than this are kept as text: JSON from the wild can nest without end.
+MAX_DEPTH = 64
 
 
 class LogError(StageError, ValueError):
@@ -130,6 +135,7 @@ class Manifest:
     appended: int
     quarantined: int
     extra_fields: tuple[str, ...]
+    rules: str = ""
 
     @property
     def arrival(self) -> datetime:
@@ -176,7 +182,7 @@ def append_batch(
         # Appended before batches had manifests: its content cannot be compared, only left as it is.
         return AppendResult(batch_id, 0, 0, 0, already_present=True)
     if manifest is None:
-        arrival = (now or datetime.now(UTC)).astimezone(UTC)
+        arrival = utc(now or datetime.now(UTC))
         accepted, rejected, extras = received.split(arrival)
         manifest = Manifest(
             batch_id,
@@ -187,9 +193,13 @@ def append_batch(
             len(accepted),
             len(rejected),
             extras,
+            RULES,
         )
-        if _write_once(settings.batches_dir / f"{batch_id}.json", _manifest_bytes(manifest)):
-            _write_files(manifest, accepted, rejected, settings)
+        # Everything that could fail is done before the batch is recorded: after that, only writes remain.
+        files = _files(manifest, accepted, rejected, settings)
+        if write_once(settings.batches_dir / f"{batch_id}.json", _manifest_bytes(manifest)):
+            for path, content in files.items():
+                write_once(path, content)
             return AppendResult(batch_id, *_counts(manifest), checksum=checksum, extra_fields=extras)
         manifest = read_manifest(batch_id, settings)  # another producer recorded it first
         if manifest is None:
@@ -201,10 +211,17 @@ def append_batch(
             "new batch id, or the same events to retry"
         )
     # The same batch again: a retry. Finish what a producer killed after recording it may have left undone,
-    # judging the events as of their first arrival, so the files are the ones it would have written.
+    # judging the events as of their first arrival and by the same rules, so the files are the ones it would
+    # have written.
     if _missing_files(manifest, settings):
+        if manifest.rules != RULES:
+            raise LogError(
+                f"batch {batch_id} was recorded, but not completed, under other rules of contract.toml: its "
+                "files cannot be written as they would have been; send its events under a new batch id"
+            )
         accepted, rejected, _ = received.split(manifest.arrival)
-        _write_files(manifest, accepted, rejected, settings)
+        for path, content in _files(manifest, accepted, rejected, settings).items():
+            write_once(path, content)
     return AppendResult(
         batch_id,
         *_counts(manifest),
@@ -212,6 +229,11 @@ def append_batch(
         checksum=checksum,
         extra_fields=manifest.extra_fields,
     )
+
+
+def utc(moment: datetime) -> datetime:
+    """An aware UTC time; a naive one is taken to be UTC, as everywhere in the log."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def retract(
@@ -229,6 +251,7 @@ def retract(
     ones under a new batch id. Returns the retraction's file.
     """
     settings = settings or Settings()
+    _check_batch_id(batch_id)
     manifest = read_manifest(batch_id, settings)
     logged = batch_file(manifest, settings) if manifest else _unrecorded_file(batch_id, settings)
     if manifest is None and logged is None:
@@ -248,7 +271,7 @@ def retract(
             raise LogError(f"batch {batch_id} has no events {unknown[:5]}: give ids of events it holds")
     digest = hashlib.sha256(json.dumps([batch_id, ids, reason]).encode()).hexdigest()[:16]
     retraction_id = f"{batch_id}-{digest}"
-    when = (now or datetime.now(UTC)).astimezone(UTC)
+    when = utc(now or datetime.now(UTC))
     path = settings.retractions_dir / f"ingest_date={when.date().isoformat()}" / f"{retraction_id}.parquet"
     existing = next(settings.retractions_dir.glob(f"ingest_date=*/{retraction_id}.parquet"), None)
     if existing is not None:
@@ -263,7 +286,7 @@ def retract(
         },
         schema=RETRACTION_SCHEMA,
     )
-    _write_once(path, _parquet_bytes(table))
+    write_once(path, _parquet_bytes(table))
     return path
 
 
@@ -336,17 +359,23 @@ class _Received:
         return len(self.frame) if self.frame is not None else len(self.items)
 
     def checksum(self, source: str) -> str:
-        """SHA-256 of the source and of exactly what was sent (values, types, order), not of when it came."""
-        digest = hashlib.sha256(f"{source}\n".encode())
-        if self.frame is not None:
-            try:
-                digest.update(json.dumps([[str(c), str(t)] for c, t in self.frame.dtypes.items()]).encode())
-                digest.update(pd.util.hash_pandas_object(self.frame, index=False).to_numpy().tobytes())
-                return digest.hexdigest()
-            except (TypeError, ValueError, UnicodeError):
-                digest = hashlib.sha256(f"{source}\n".encode())  # unhashable cells: hash them as JSON
-        for item in self._records():
-            digest.update(_canonical(item).encode() + b"\n")
+        """SHA-256 of the source and of what was sent (values, their kinds, their order), not of its form.
+
+        The same events give the same checksum as a DataFrame or as mappings, whatever pandas names a
+        column's dtype, and a missing field reads as a null one; 1 and "1" differ. Events that are not all
+        mappings are hashed as JSON, one by one.
+        """
+        digest = hashlib.sha256(source.encode("utf-8", "surrogatepass") + b"\n")
+        frame = self.frame
+        if frame is None and all(isinstance(item, Mapping) for item in self.items):
+            frame = pd.DataFrame(self.items, dtype=object)  # no inferred string dtype: it refuses surrogates
+        if frame is None:
+            for item in self.items:
+                digest.update(_canonical(item).encode() + b"\n")
+            return digest.hexdigest()
+        for name in sorted(frame.columns, key=str):
+            digest.update(b"\x00column\x00" + str(name).encode("utf-8", "surrogatepass"))
+            digest.update(_column_digest(frame[name]))
         return digest.hexdigest()
 
     def split(self, arrival: datetime) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
@@ -378,7 +407,7 @@ class _Received:
             {
                 "position": pd.Series(bad, dtype="int64"),
                 "reason": [reasons[n] for n in bad],
-                "event": [_canonical(self._record(n)) for n in bad],
+                "event": [_quarantined(self._record(n)) for n in bad],
             }
         )
         names = sorted({name for n in good if n in judged for name in judged[n][2]})
@@ -413,6 +442,37 @@ class _Received:
         return pd.DataFrame(columns, index=range(len(rows)))
 
 
+def _column_digest(column: pd.Series) -> bytes:
+    """A column's values as bytes that depend on the values and their kinds, not on pandas' dtype names."""
+    missing = column.isna().to_numpy()
+    present = column[~missing]
+    kind = pd.api.types.infer_dtype(present, skipna=False)
+    digest = hashlib.sha256(np.packbits(missing).tobytes())
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal") and not _huge(present):
+        digest.update(b"number" + present.astype("float64").to_numpy().tobytes())
+    elif kind == "boolean":
+        digest.update(b"boolean" + present.astype(bool).to_numpy().tobytes())
+    elif kind in ("datetime64", "datetime", "date"):
+        times = pd.to_datetime(present, utc=True, format="mixed").dt.tz_localize(None)
+        digest.update(b"time" + times.to_numpy(dtype="datetime64[ns]").view("int64").tobytes())
+    elif kind == "string":
+        for text in present:
+            encoded = str(text).encode("utf-8", "surrogatepass")
+            digest.update(len(encoded).to_bytes(8, "little") + encoded)
+    else:
+        for value in present:
+            digest.update(_canonical(_plain(value)).encode() + b"\n")
+    return digest.digest()
+
+
+def _huge(numbers: pd.Series) -> bool:
+    """Whether whole numbers would lose digits as doubles (Python's ints are unbounded)."""
+    try:
+        return bool((numbers.abs() > 2**53).any())
+    except (TypeError, OverflowError):
+        return True
+
+
 def _plain(value: Any) -> Any:
     """A DataFrame cell as a producer's value: None when missing (None, NaN, NaT, pd.NA), numpy scalars as
     Python's (a list or a dict stays what it is)."""
@@ -441,10 +501,6 @@ def _judge(record: Any, arrival: datetime) -> tuple[str | None, str | None, tupl
         size = len(extra.encode())
         reason = f"its undeclared fields take {size:,} bytes as JSON; the limit is {MAX_EXTRAS_BYTES:,}"
     return reason, extra, tuple(sorted(undeclared))
-
-
-def _has_extras(record: Mapping[str, Any]) -> bool:
-    return any(name not in EVENTS.names and value is not None for name, value in record.items())
 
 
 def _suspects(frame: pd.DataFrame, arrival: datetime) -> "np.ndarray[Any, np.dtype[np.bool_]]":
@@ -559,21 +615,23 @@ def _as_logged(values: pd.Series, field: Field) -> pd.Series:
     return numbers
 
 
-def _write_files(
+def _files(
     manifest: Manifest, accepted: pd.DataFrame, rejected: pd.DataFrame, settings: Settings
-) -> None:
-    """The batch's events and quarantine files, each written once; a file already there is left as it is."""
+) -> dict[Path, bytes]:
+    """The batch's events and quarantine files and their content (none for an empty side)."""
     envelope = {"source": manifest.source, "batch_id": manifest.batch_id}
+    files = {}
     if len(accepted):
         events = accepted.assign(**envelope)[LOG_SCHEMA.names]
         table = pa.Table.from_pandas(events, schema=LOG_SCHEMA, preserve_index=False)
-        _write_once(batch_file(manifest, settings), _parquet_bytes(table))
+        files[batch_file(manifest, settings)] = _parquet_bytes(table)
     if len(rejected):
         refused = rejected.assign(ingest_time=manifest.arrival.replace(tzinfo=None), **envelope)
         table = pa.Table.from_pandas(
             refused[QUARANTINE_SCHEMA.names], schema=QUARANTINE_SCHEMA, preserve_index=False
         )
-        _write_once(quarantine_file(manifest, settings), _parquet_bytes(table))
+        files[quarantine_file(manifest, settings)] = _parquet_bytes(table)
+    return files
 
 
 def _missing_files(manifest: Manifest, settings: Settings) -> bool:
@@ -596,57 +654,36 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
-def _write_once(path: Path, content: bytes) -> bool:
-    """Write a file atomically and never over an existing one; False when it was already there.
-
-    The content goes to a hidden temporary file, is synced, then hard-linked to ``path``: the link is atomic
-    and fails when ``path`` exists, so two writers racing leave exactly one file, and a reader sees all of it
-    or nothing.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return False
-        _fsync_dir(path.parent)
-        return True
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the new directory entry durable (a no-op where directories cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _canonical(value: Any) -> str:
     """A value as one line of JSON, exactly and reversibly: what the quarantine keeps of a refused event."""
     return json.dumps(_jsonable(value), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
-def _jsonable(value: Any) -> Any:
-    """Anything as JSON values; what JSON cannot say (NaN, times, bytes...) tagged with its Python type."""
-    if value is None or isinstance(value, bool | int | str):
+def _quarantined(value: Any) -> str:
+    """A refused event as the quarantine keeps it: whole, or beyond its size limit, its beginning, its size
+    and its SHA-256."""
+    text = _canonical(value)
+    if len(text) <= MAX_QUARANTINED_BYTES:  # ASCII: one byte per character
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return _canonical({"$beginning": text[:65_536], "$bytes": len(text), "$sha256": digest})
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """Anything as JSON values; what JSON cannot say (NaN, times, bytes, ints too long to print, nesting
+    too deep) tagged with its Python type."""
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, int):
+        return value if value.bit_length() <= 8_000 else {"$int": f"{value.bit_length()} bits"}
     if isinstance(value, float):
         return value if math.isfinite(value) else {"$float": repr(value)}
+    if depth >= MAX_DEPTH and isinstance(value, Mapping | list | tuple):
+        return {f"${type(value).__name__}": f"nested deeper than {MAX_DEPTH} levels"}
     if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
+        return {str(key): _jsonable(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
+        return [_jsonable(item, depth + 1) for item in value]
     if isinstance(value, datetime):
         return {"$datetime": value.isoformat()}
     return {f"${type(value).__name__}": str(value)}
@@ -689,16 +726,15 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _json_lines(file: Path) -> list[Any]:
-    """Each line as the JSON value it holds; a line that is not JSON stays text, which the log quarantines."""
-    text = (
-        sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8", errors="surrogateescape")
-    )
+    """Each line as the JSON value it holds; a line that is not JSON (or not UTF-8) stays text, which the log
+    quarantines. Lines end at newlines only: JSON may hold U+2028 and friends inside its strings."""
+    raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
     events = []
-    for line in text.splitlines():
+    for line in raw.decode("utf-8", errors="surrogateescape").split("\n"):
         if line.strip():
             try:
                 events.append(json.loads(line))
-            except ValueError:
+            except (ValueError, RecursionError):
                 events.append(line)
     return events
 
@@ -706,6 +742,7 @@ def _json_lines(file: Path) -> list[Any]:
 def status(settings: Settings) -> str:
     """What the log holds, in a few lines, with any batch to send again."""
     recorded = manifests(settings)
+    unrecorded = [path for path in log_files(settings) if read_manifest(path.stem, settings) is None]
     retracted = {
         batch for path in retraction_files(settings) for batch in pq.read_table(path)["batch_id"].to_pylist()
     }
@@ -715,6 +752,8 @@ def status(settings: Settings) -> str:
         f"{sum(m.quarantined for m in recorded):,} quarantined",
         f"{len(retracted):,} batches with retractions: {', '.join(sorted(retracted)) or 'none'}",
     ]
+    if unrecorded:
+        lines.insert(1, f"{len(unrecorded):,} older batches without a manifest (appended before 0.2.0)")
     unfinished = incomplete(settings)
     if unfinished:
         names = ", ".join(manifest.batch_id for manifest in unfinished)

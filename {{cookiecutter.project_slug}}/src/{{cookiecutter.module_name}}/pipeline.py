@@ -13,16 +13,15 @@ A stage that refuses to go on raises a ``StageError`` (or a pydantic ``Validatio
 (``stopped``) and show its message, not a traceback.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from .contract import ContractError
+# Orchestrators use these beside the stages: the failures that stop a run on purpose (their message says
+# what failed and what to do), and how a stage's end is recorded in the run's folder.
+from .errors import STOPS as STOPS
 from .errors import StageError
-from .runs import Run, begin, conclude, exclusive
+from .runs import Run, begin, exclusive
+from .runs import recording as recording
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -38,8 +37,6 @@ DEFAULT_SAMPLE_EVENTS = 200_000
 MIN_SAMPLE_EVENTS = 20_000
 # Holdout sessions the bundle must reproduce exactly before it is accepted.
 BUNDLE_CHECK_ROWS = 200
-# Failures that stop a run on purpose: their message says what failed and what to do.
-STOPS = (StageError, ValidationError, ContractError)
 
 
 @dataclass(frozen=True)
@@ -54,10 +51,11 @@ class RunSummary:
 
 def prepare_log(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) -> int:
     """Make sure there is something to learn from: a sample log when the log is empty; returns its files."""
-    from .event_log import log_files
+    from .event_log import log_files, manifests
     from .sample import write_sample
 
-    if not log_files(settings):
+    # Only an empty log gets a sample: a log whose batches were all quarantined is a real one.
+    if not log_files(settings) and not manifests(settings):
         if sample_events < MIN_SAMPLE_EVENTS:
             raise StageError(
                 f"the event log is empty, and a sample of {sample_events:,} events is too small to learn "
@@ -131,20 +129,6 @@ def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Se
     examples = holdout[[KEY, *model.features]].to_dict(orient="records")
     expected = model.predict_proba(holdout).tolist()
     return package(with_metadata(model.export(), metrics), examples, expected, settings, run)
-
-
-@contextmanager
-def recording(run: Run, stage: str) -> Iterator[None]:
-    """Record in the run's folder why ``stage`` ended the run, if it does ("rejected" by the model gate,
-    "stopped" by another stage, "crashed" on a bug); the error goes on up."""
-    try:
-        yield
-    except STOPS as error:
-        conclude(run, getattr(error, "outcome", "stopped"), str(error), stage)
-        raise
-    except Exception as error:
-        conclude(run, "crashed", f"{type(error).__name__}: {error}", stage)
-        raise
 
 
 def run(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) -> RunSummary:

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from .atomic import write_atomically
 from .errors import StageError
-from .runs import Run, accept, accepted, begin, exclusive
+from .runs import Run, accept, accepted, begin, exclusive, recording
 from .settings import Settings
 from .training_set import CONTRACT
 
@@ -93,26 +94,43 @@ def promote(
     then accept the run; the bundle is returned where ``dist/`` shows it."""
     staged = build(exported, run.bundle_dir)
     check(staged, examples, expected)
-    write_atomically(run.model_path, model_json(exported))
+    write_atomically(run.model_path, model_json(exported).encode())
+    # Kept with the model, so that `make package` checks a rebuilt bundle the same way.
+    write_atomically(_check_path(run), json.dumps({"examples": examples, "expected": expected}).encode())
     accept(run, settings)
     return published(staged, run, settings)
 
 
-def rebuild(settings: Settings, build: Build) -> Bundle:
+def rebuild(
+    settings: Settings, build: Build, check: Check, vet: Callable[[Run], None] | None = None
+) -> Bundle:
     """``make package``: the accepted model's bundle again, without retraining, in a new run that carries the
-    accepted run's evidence; accepted as a whole, like any run."""
+    accepted run's evidence, checked on the sessions the accepted bundle was checked on, then accepted as a
+    whole, like any run. ``vet`` may stop it first, with the new run's folder to report in."""
     with exclusive(settings, "make package"):
         previous = accepted(settings)
-        if previous is None:
-            sys.exit(f"no accepted model at {settings.accepted_model_path}: run `make run` first")
+        if previous is None or not _check_path(previous).exists():
+            sys.exit(
+                f"no accepted model with its checks at {settings.accepted_model_path}: run `make run` first"
+            )
         exported: dict[str, Any] = json.loads(previous.model_path.read_text())
+        checked = json.loads(_check_path(previous).read_text())
         run = begin(settings)
-        for evidence in ("quality", "evaluation", "model"):
-            if (previous.dir / evidence).exists():
-                shutil.copytree(previous.dir / evidence, run.dir / evidence)
-        staged = build(exported, run.bundle_dir)
+        with recording(run, "package"):
+            if vet is not None:
+                vet(run)
+            for evidence in ("quality", "evaluation", "model"):
+                if (previous.dir / evidence).exists() and not (run.dir / evidence).exists():
+                    shutil.copytree(previous.dir / evidence, run.dir / evidence)
+            staged = build(exported, run.bundle_dir)
+            check(staged, checked["examples"], checked["expected"])
         accept(run, settings)
         return published(staged, run, settings)
+
+
+def _check_path(run: Run) -> Path:
+    """The sessions a run's bundle was checked on, and the trained model's predictions for them."""
+    return run.model_path.with_name("check.json")
 
 
 def published(bundle: Bundle, run: Run, settings: Settings) -> Bundle:
@@ -171,11 +189,3 @@ def accepted_model(settings: Settings) -> dict[str, Any]:
         sys.exit(f"no accepted model at {path}: run `make run` first")
     exported: dict[str, Any] = json.loads(path.read_text())
     return exported
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    temporary.replace(path)

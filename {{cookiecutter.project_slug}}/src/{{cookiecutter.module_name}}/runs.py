@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import StageError
+from .atomic import fsync_dir, write_atomically
+from .errors import STOPS, StageError
 from .settings import Settings
 
 # Finished runs kept besides the accepted one, newest first: enough history to compare, bounded on disk.
@@ -81,9 +82,12 @@ def begin(settings: Settings) -> Run:
 
 
 def accepted(settings: Settings) -> Run | None:
-    """The accepted run, or None before any run was accepted."""
+    """The accepted run, or None before any run was accepted. Named by the link, in the runs folder as the
+    settings spell it, so it compares equal to the same run found by listing that folder."""
     link = settings.accepted_dir
-    return Run(link.resolve()) if link.is_symlink() and link.resolve().is_dir() else None
+    if not link.is_symlink() or not link.resolve().is_dir():
+        return None
+    return Run(settings.runs_dir / link.resolve().name)
 
 
 def accept(run: Run, settings: Settings) -> None:
@@ -92,7 +96,7 @@ def accept(run: Run, settings: Settings) -> None:
     staged = link.with_name(f".accepted-{uuid.uuid4().hex}")
     staged.symlink_to(run.dir.relative_to(link.parent))
     staged.replace(link)  # rename(2): readers see the old run or the new one, never neither
-    _fsync_dir(link.parent)
+    fsync_dir(link.parent)
     _link_dist(settings)
     conclude(run, "accepted", "")
 
@@ -100,24 +104,38 @@ def accept(run: Run, settings: Settings) -> None:
 def conclude(run: Run, outcome: str, message: str, stage: str = "") -> None:
     """Record how ``run`` ended: "accepted", "rejected" (the model gate) or "stopped" (a stage refused)."""
     record = {"outcome": outcome, "stage": stage, "message": message, "at": datetime.now(UTC).isoformat()}
-    _write_atomically(run.outcome_path, json.dumps(record, indent=2) + "\n")
+    write_atomically(run.outcome_path, (json.dumps(record, indent=2) + "\n").encode())
+
+
+@contextmanager
+def recording(run: Run, stage: str) -> Iterator[None]:
+    """Record in the run's folder why ``stage`` ended the run, if it does ("rejected" by the model gate,
+    "stopped" by another stage, "crashed" on a bug); the error goes on up."""
+    try:
+        yield
+    except STOPS as error:
+        conclude(run, getattr(error, "outcome", "stopped"), str(error), stage)
+        raise
+    except Exception as error:
+        conclude(run, "crashed", f"{type(error).__name__}: {error}", stage)
+        raise
 
 
 def stopped_since(settings: Settings, since: datetime) -> str | None:
-    """The message of the newest run begun after ``since`` that did not end accepted, if there is one."""
-    begun = sorted(path.name for path in settings.runs_dir.glob("*") if path.name >= f"{since:%Y%m%dT%H%M%S}")
-    for name in reversed(begun):
-        outcome = Run(settings.runs_dir / name).outcome()
-        if outcome is not None and outcome["outcome"] != "accepted":
-            return outcome["message"]
-    return None
+    """The message of the latest run that ended, other than accepted, after ``since``, if there is one (a
+    resumed run ends in a folder begun before it)."""
+    ended = [Run(path).outcome() for path in settings.runs_dir.glob("*")]
+    stops = [
+        o for o in ended if o and o["outcome"] != "accepted" and datetime.fromisoformat(o["at"]) >= since
+    ]
+    return max(stops, key=lambda outcome: outcome["at"])["message"] if stops else None
 
 
 def clean_up(settings: Settings) -> list[Path]:
     """Remove killed runs' leftovers (unfinished run folders, half-made links) and all but the newest
     ``KEEP_RUNS`` finished runs; never the accepted run. Returns what was removed."""
     keep = accepted(settings)
-    removed = list(settings.artifacts_dir.glob(".accepted-*"))
+    removed = [*settings.artifacts_dir.glob(".accepted-*"), *settings.workspace.glob(".dist-*")]
     for path in removed:
         path.unlink(missing_ok=True)
     runs = sorted((Run(path) for path in settings.runs_dir.glob("*") if path.is_dir()), key=lambda r: r.id)
@@ -171,18 +189,3 @@ def _link_dist(settings: Settings) -> None:
     staged = dist.with_name(f".dist-{uuid.uuid4().hex}")
     staged.symlink_to(target)
     staged.replace(dist)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

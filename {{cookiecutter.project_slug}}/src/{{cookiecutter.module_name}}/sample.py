@@ -10,7 +10,7 @@ every id prefixed with the sample's name, so samples never collide in the log.
 
 import argparse
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,8 @@ from .settings import Settings
 
 EVENT_TYPES = ("pageview", "detail", "add_to_cart", "remove_from_cart", "purchase")
 SOURCE = "sample-generator"
+# The sample's period when the settings leave it alone.
+DEFAULT_PERIOD = tuple(Settings.model_fields[name].default for name in ("sample_start", "sample_days"))
 CATEGORIES = (
     "books",
     "electronics",
@@ -157,6 +159,9 @@ def write_sample(
     days = [settings.sample_start + timedelta(days=i) for i in range(settings.sample_days)]
     show = events >= 1_000_000 if progress is None else progress
     name = f"sample-s{settings.seed}-n{events}"
+    if (settings.sample_start, settings.sample_days) != DEFAULT_PERIOD:
+        # Another period is another sample: the default one keeps the short name earlier logs hold.
+        name += f"-{settings.sample_start:%Y%m%d}x{settings.sample_days}"
     results = []
     for day in tqdm(days, desc="sample days", unit="day", disable=not show):
         weekday_factor = 1.25 if day.weekday() >= 5 else 1.0
@@ -177,7 +182,7 @@ def write_sample(
 
 def _ingest(day: date) -> datetime:
     """Sample events arrive at the end of their day, as a nightly export would deliver them."""
-    return datetime.combine(day + timedelta(days=1), datetime.min.time()).replace(hour=1)
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC).replace(hour=1)
 
 
 def main(argv: list[str] | None = None) -> None:

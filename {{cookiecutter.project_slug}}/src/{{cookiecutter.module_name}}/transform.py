@@ -81,12 +81,12 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
             f"the event log at {settings.log_dir} is empty: append events first "
             "(`make sample` writes a sample log)"
         )
-    # Locally, dbt builds a new file that replaces the warehouse once everything passed.
-    database = (
-        settings.data_dir / ".build" / settings.warehouse_path.name if local else settings.warehouse_path
-    )
-    _remove_database(database)
-    database.parent.mkdir(parents=True, exist_ok=True)
+    # Locally, dbt builds a new file that replaces the warehouse once everything passed. Other targets build
+    # in their warehouse, and the local file is left alone.
+    database = settings.data_dir / ".build" / settings.warehouse_path.name
+    if local:
+        _remove_database(database)
+        database.parent.mkdir(parents=True, exist_ok=True)
     target_dir, log_dir = settings.dbt_target_dir, settings.dbt_log_dir
     with environment(dbt_environment(settings, database)):
         outcome = dbtRunner().invoke(dbt_arguments(settings, "build", target))
@@ -112,7 +112,8 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
             )
         raise TransformError(_failure_report(failed, results, details, outcome.exception, examples))
     if local:
-        _remove_database(settings.warehouse_path)
+        # The new file replaces the old in one rename; the old one's write-ahead log must not outlive it.
+        settings.warehouse_path.with_name(f"{settings.warehouse_path.name}.wal").unlink(missing_ok=True)
         database.replace(settings.warehouse_path)
     return TransformResult(
         models=sum(r.node.resource_type == NodeType.Model for r in results),

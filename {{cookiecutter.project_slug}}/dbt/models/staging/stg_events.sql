@@ -4,28 +4,8 @@
 -- Prices become exact decimals: sums and means of doubles depend on the order a parallel engine adds them
 -- in, and a rebuild must give the same numbers to the last bit.
 
-with retractions as (
-    select
-        batch_id,
-        event_id
-    from {{ source('event_log', 'retractions') }}
-),
-
-log_events as {{ not_materialized() }} (
-    select events.*
-    from {{ source('event_log', 'events') }} as events
-    -- A retraction names a whole batch (no event_id) or events of it.
-    where
-        not exists (
-            select 1
-            from retractions
-            where retractions.batch_id = events.batch_id and retractions.event_id is null
-        )
-        and not exists (
-            select 1
-            from retractions
-            where retractions.batch_id = events.batch_id and retractions.event_id = events.event_id
-        )
+with log_events as {{ not_materialized() }} (
+    {{ log_without_retractions() }}
 ),
 
 typed as {{ not_materialized() }} (
@@ -37,9 +17,9 @@ typed as {{ not_materialized() }} (
         cast(batch_id as {{ dbt.type_string() }}) as batch_id,
         cast(session_id as {{ dbt.type_string() }}) as session_id,
         cast(user_id as {{ dbt.type_string() }}) as user_id,
-        lower(trim(cast(event_type as {{ dbt.type_string() }}))) as event_type,
+        {{ normalized('cast(event_type as ' ~ dbt.type_string() ~ ')') }} as event_type,
         cast(product_id as {{ dbt.type_string() }}) as product_id,
-        lower(trim(cast(category as {{ dbt.type_string() }}))) as category,
+        {{ normalized('cast(category as ' ~ dbt.type_string() ~ ')') }} as category,
         cast(price as {{ dbt.type_numeric() }}) as price
     from log_events
 ),

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.module_name }}.promotion import with_metadata
 from {{ cookiecutter.module_name }}.resources import usable_cpus
 from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
@@ -20,7 +21,7 @@ def model(training_frame: pd.DataFrame) -> TrainedModel:
 
 
 def scored(model: TrainedModel, rows: pd.DataFrame) -> list[float]:
-    scorer = Scorer.from_export(model.export())
+    scorer = Scorer.from_export(with_metadata(model.export(), {}))
     return [scorer.probability(dict(zip(model.features, row, strict=True))) for row in rows.to_numpy()]
 
 

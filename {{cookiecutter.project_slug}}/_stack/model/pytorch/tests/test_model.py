@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from {{ cookiecutter.module_name }}.promotion import with_metadata
 from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.train import (
@@ -116,7 +117,7 @@ def test_the_export_scores_every_session_and_odd_values_like_the_network(
         [dict.fromkeys(FEATURES, value) for value in (0.0, -0.0, -3.0, 1e-300, 1e12, -1e12)], dtype=float
     )
     rows = pd.concat([training_frame[list(FEATURES)], odd], ignore_index=True)
-    scorer = Scorer.from_export(model.export())
+    scorer = Scorer.from_export(with_metadata(model.export(), {}))
 
     scored = [scorer.probability(dict(zip(FEATURES, row, strict=True))) for row in rows.to_numpy()]
 

@@ -22,7 +22,17 @@ from {{ cookiecutter.module_name }} import pipeline
 from {{ cookiecutter.module_name }}.runs import Run, exclusive, stopped_since
 from {{ cookiecutter.module_name }}.settings import Settings
 
-SETTINGS = Settings()
+
+def settings() -> Settings:
+    """The settings, read once as the flow file loads (the train step's resources come from them); invalid
+    ones end the command with pydantic's message, before Metaflow starts."""
+    try:
+        return Settings()
+    except pipeline.STOPS as error:
+        sys.exit(f"\nthe settings are not valid: {error}")
+
+
+SETTINGS = settings()
 
 
 class TrainingFlow(FlowSpec):

@@ -19,6 +19,7 @@ Stage logic lives in the package, so changing orchestrator changes only this fil
 """
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -38,6 +39,20 @@ from prefect.cache_policies import NO_CACHE
 from {{ cookiecutter.module_name }} import pipeline
 from {{ cookiecutter.module_name }}.runs import exclusive
 from {{ cookiecutter.module_name }}.settings import Settings
+
+
+class StopsWithoutTraceback(logging.Filter):
+    """Prefect logs a failed task or flow with its traceback; a stage that stopped the run on purpose has a
+    message that says it all, which `main` prints last."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], pipeline.STOPS):
+            record.exc_info = None
+        return True
+
+
+for logger in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(logger).addFilter(StopsWithoutTraceback())
 
 # Never cached: a stage's arguments say nothing about what the log and the warehouse hold, so a cached
 # result could be stale. Never retried: a gate that failed fails again until the data or the code changes.

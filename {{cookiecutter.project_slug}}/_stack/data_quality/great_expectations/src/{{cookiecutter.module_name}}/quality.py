@@ -1,8 +1,8 @@
 """The training set's data-quality checks, as a Great Expectations suite written from the data contract.
 
-Every column's rules (type, nullability, uniqueness of the key, allowed values, ranges, text length) and the
-rules across columns come from ``contract.toml``'s training_set, the declaration dbt's tests and serving
-also follow; to these the suite adds what SQL tests express badly: each split's label rate. The suite is
+Every column's rules (type, nullability, uniqueness of the key, allowed values, ranges, text length), the
+rules across columns and each split's label rate come from ``contract.toml``'s training_set, the declaration
+dbt's tests and serving also follow; this suite checks them on the frame the model will read. The suite is
 code, reviewed like code: GX runs headless in an ephemeral context, nothing is read from or written to a
 ``gx/`` folder, and the full validation result goes next to the gate's report. The gate (``gate.py``) checks
 the table as a whole: split sizes, the holdout, the volume.
@@ -46,7 +46,7 @@ INTEGERS = ["int8", "int16", "int32", "int64", "Int8", "Int16", "Int32", "Int64"
 TYPES = {
     "integer": INTEGERS,
     "number": [*INTEGERS, "float32", "float64", "Float32", "Float64"],
-    "timestamp": ["datetime64[s]", "datetime64[ms]", "datetime64[us]", "datetime64[ns]"],
+    "timestamp": [f"datetime64[{unit}{zone}]" for unit in ("s", "ms", "us", "ns") for zone in ("", ", UTC")],
 }
 # Failing values quoted in a failure's one-line detail; the report file has more.
 EXAMPLES = 2

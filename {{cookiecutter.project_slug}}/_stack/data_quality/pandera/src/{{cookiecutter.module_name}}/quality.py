@@ -1,8 +1,8 @@
 """The training set's data-quality checks, written with pandera from the data contract.
 
-Every column's rules (type, nullability, uniqueness of the key, allowed values, ranges, text length) and the
-rules across columns come from ``contract.toml``'s training_set, the declaration dbt's tests and serving
-also follow; to these pandera adds what SQL tests express badly: each split's label rate. The gate
+Every column's rules (type, nullability, uniqueness of the key, allowed values, ranges, text length), the
+rules across columns and each split's label rate come from ``contract.toml``'s training_set, the declaration
+dbt's tests and serving also follow; this schema checks them on the frame the model will read. The gate
 (``gate.py``) checks the table as a whole: split sizes, the holdout, the volume.
 """
 

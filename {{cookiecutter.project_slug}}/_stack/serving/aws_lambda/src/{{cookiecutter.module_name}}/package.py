@@ -7,10 +7,12 @@ nothing but the bundle, which must reproduce the trained model's predictions; on
 and ``dist/`` shows its bundle (``promotion.py``).
 """
 
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from .errors import StageError
 from .promotion import (
     CORE_FILES,
     PACKAGE,
@@ -74,7 +76,10 @@ def unzipped(bundle: Bundle) -> Path:
 
 def main() -> None:
     """``make package``: rebuild the bundle from the accepted model, without retraining."""
-    bundle = rebuild(Settings(), build_bundle)
+    try:
+        bundle = rebuild(Settings(), build_bundle, check_bundle)
+    except StageError as error:
+        sys.exit(f"error: {error}")
     print(f"bundle {bundle.archive} ({bundle.archive.stat().st_size:,} bytes zipped), model {bundle.version}")
 
 

@@ -9,10 +9,12 @@ accepted and ``dist/`` shows the new context.
 """
 
 import shutil
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .errors import StageError
 from .promotion import (
     CORE_FILES,
     PACKAGE,
@@ -76,7 +78,10 @@ def check_context(staged: Bundle, examples: Examples, expected: list[float]) -> 
 
 def main() -> None:
     """``make package``: rebuild the image's context from the accepted model, without retraining."""
-    bundle = rebuild(Settings(), build_context)
+    try:
+        bundle = rebuild(Settings(), build_context, check_context)
+    except StageError as error:
+        sys.exit(f"error: {error}")
     print(f"image context {bundle.archive} (docker build -t IMAGE {bundle.archive}), model {bundle.version}")
 
 

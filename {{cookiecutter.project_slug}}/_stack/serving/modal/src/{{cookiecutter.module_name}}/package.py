@@ -9,9 +9,11 @@ container, and the app it serves must reproduce the trained model's predictions 
 and ``dist/`` shows the new folder.
 """
 
+import sys
 from pathlib import Path
 from typing import Any
 
+from .errors import StageError
 from .promotion import (
     CORE_FILES,
     PACKAGE,
@@ -67,7 +69,10 @@ def check_folder(staged: Bundle, examples: Examples, expected: list[float]) -> N
 
 def main() -> None:
     """``make package``: rebuild the deployable folder from the accepted model, without retraining."""
-    bundle = rebuild(Settings(), build_folder)
+    try:
+        bundle = rebuild(Settings(), build_folder, check_folder)
+    except StageError as error:
+        sys.exit(f"error: {error}")
     print(f"deploy with: modal deploy {bundle.archive / 'modal_app.py'} (model {bundle.version})")
 
 

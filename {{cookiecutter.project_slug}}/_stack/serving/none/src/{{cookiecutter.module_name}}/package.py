@@ -13,13 +13,26 @@ with its name instead of becoming a silent NaN. They must match the trained mode
 accepted; the predictions, the model and its evidence then change together, in one step.
 """
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from . import gate, quality
 from .api import Model, RequestError, score_sessions
-from .promotion import Build, Bundle, Examples, PackagingError, check_predictions, promote, rebuild
+from .errors import StageError
+from .promotion import (
+    Build,
+    Bundle,
+    Check,
+    Examples,
+    PackagingError,
+    accepted_model,
+    check_predictions,
+    promote,
+    rebuild,
+)
 from .runs import Run
 from .scoring import Scorer
 from .settings import Settings
@@ -33,13 +46,18 @@ def package(
     exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings, run: Run
 ) -> Bundle:
     """Check the exported model reproduces ``expected`` on ``examples``, then publish its predictions."""
+    build = scoring(load_training_set(settings))
+    return promote(exported, examples, expected, settings, run, build, checking(exported))
+
+
+def checking(exported: dict[str, Any]) -> Check:
+    """The check of a bundle of predictions: the exported model it came from reproduces the trained one's."""
 
     def check(bundle: Bundle, examples: Examples, expected: list[float]) -> None:
         answered = probabilities(Scorer.from_export(exported), examples)
         check_predictions(answered, expected, "the exported model")
 
-    build = scoring(load_training_set(settings))
-    return promote(exported, examples, expected, settings, run, build, check)
+    return check
 
 
 def scoring(training_set: pd.DataFrame) -> Build:
@@ -77,9 +95,21 @@ def probabilities(model: Model, sessions: Examples) -> list[float]:
 
 
 def main() -> None:
-    """``make package``: score the warehouse's current holdout with the accepted model, without retraining."""
+    """``make package``: score the warehouse's current holdout with the accepted model, without retraining.
+
+    The warehouse holds the last build, which a gate may have stopped: its training set passes the quality
+    gate (against the accepted run's volume) before anything is scored.
+    """
     settings = Settings()
-    bundle = rebuild(settings, scoring(load_training_set(settings)))
+    try:
+        training_set = load_training_set(settings)
+
+        def vet(run: Run) -> None:
+            gate.run(training_set, quality.check(training_set, settings, run.quality_dir), settings, run)
+
+        bundle = rebuild(settings, scoring(training_set), checking(accepted_model(settings)), vet)
+    except StageError as error:
+        sys.exit(f"error: {error}")
     rows = len(pd.read_parquet(bundle.archive, columns=[KEY]))
     print(f"{rows:,} predictions by model {bundle.version} in {bundle.archive}")
 

@@ -10,11 +10,13 @@ must reproduce the trained model's predictions before the run is accepted and ``
 
 import gzip
 import io
+import sys
 import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from .errors import StageError
 from .promotion import (
     CORE_FILES,
     PACKAGE,
@@ -92,7 +94,10 @@ def unpack(archive: Path, model_dir: Path) -> None:
 
 def main() -> None:
     """``make package``: rebuild the archive from the accepted model, without retraining."""
-    bundle = rebuild(Settings(), build_archive)
+    try:
+        bundle = rebuild(Settings(), build_archive, check_archive)
+    except StageError as error:
+        sys.exit(f"error: {error}")
     print(f"archive {bundle.archive} ({bundle.archive.stat().st_size:,} bytes), model {bundle.version}")
 
 

@@ -176,7 +176,9 @@ def dbt_parses(baked: dict[str, Path], tmp_path_factory: pytest.TempPathFactory)
 def parse_problems(project: Path, scratch: Path) -> str:
     """`dbt parse` of the project for dev and prod; the output of each that failed."""
     cutoffs = {"train_cutoff": "2025-02-17", "validation_cutoff": "2025-02-24"}
-    dbt_vars = json.dumps(cutoffs | {"log_path": "data/log", "retractions_path": "data/log/retractions/*.parquet"})
+    dbt_vars = json.dumps(
+        cutoffs | {"log_path": "data/log", "retractions_path": "data/log/retractions/*.parquet"}
+    )
     env = {
         **DUMMY_WAREHOUSE_ENV,
         "DBT_DUCKDB_PATH": str(scratch / "warehouse.duckdb"),

@@ -85,17 +85,19 @@ def test_run_produces_metrics_plots_and_a_bundle_then_serves_it(project: Path) -
     output = run("make run", cwd=project)
 
     assert "published: " in output
-    metrics = json.loads((project / "artifacts" / "evaluation" / "metrics.json").read_text())
+    accepted = project / "artifacts" / "accepted"
+    metrics = json.loads((accepted / "evaluation" / "metrics.json").read_text())
     assert metrics["average_precision"] > metrics["baseline_average_precision"] + 0.05
     for plot in ("roc.png", "precision_recall.png", "calibration.png"):
-        assert (project / "artifacts" / "evaluation" / "plots" / plot).read_bytes().startswith(b"\x89PNG")
+        assert (accepted / "evaluation" / "plots" / plot).read_bytes().startswith(b"\x89PNG")
     assert "purchase_intent/serving/handler.py" in zipfile.ZipFile(project / "dist" / "lambda.zip").namelist()
 
     run("make package", cwd=project)
     server = subprocess.Popen(["make", "serve-local", "PORT=8765"], cwd=project)
     try:
-        features = json.loads((project / "artifacts" / "model" / "model.json").read_text())["features"]
-        request = json.dumps({"sessions": [dict.fromkeys(features, 1)]}).encode()
+        features = json.loads((accepted / "model" / "model.json").read_text())["features"]
+        # Zeros keep every rule of the contract (net cart items are adds minus removes, and so on).
+        request = json.dumps({"sessions": [{"session_id": "s1", **dict.fromkeys(features, 0)}]}).encode()
         url = "http://127.0.0.1:8765/predict"
         for _ in range(60):
             try:

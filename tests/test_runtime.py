@@ -40,5 +40,5 @@ def test_sets_up_passes_its_own_tests_and_runs(
     assert " passed" in tests and " failed" not in tests and " skipped" not in tests
     published = [line.split("published: ", 1)[1] for line in pipeline.splitlines() if "published: " in line]
     assert published and Path(published[-1].strip()).exists(), pipeline[-3000:]
-    assert (project / "artifacts" / "model" / "model.json").exists()
-    assert (project / "artifacts" / "evaluation" / "metrics.json").exists()
+    assert (project / "artifacts" / "accepted" / "model" / "model.json").exists()
+    assert (project / "artifacts" / "accepted" / "evaluation" / "metrics.json").exists()

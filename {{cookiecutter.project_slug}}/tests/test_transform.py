@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
+from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from {{ cookiecutter.module_name }}.event_log import append_batch
 from {{ cookiecutter.module_name }}.settings import Settings
@@ -197,3 +198,23 @@ def test_an_empty_log_is_explained(settings: Settings) -> None:
 def test_reading_before_any_build_is_explained(settings: Settings) -> None:
     with pytest.raises(WarehouseError, match="run the transform stage first"):
         load_training_set(settings)
+
+
+def test_a_reader_during_a_build_reads_the_last_good_warehouse(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt builds a new file beside the warehouse: a stage reading while it runs (the next run's gate, `make
+    package`) sees the last good training set, whole, never a build in progress."""
+    before = load_training_set(built)
+    during: list[pd.DataFrame] = []
+    invoke = dbtRunner.invoke
+
+    def build_then_read(runner: dbtRunner, args: list[str]) -> dbtRunnerResult:
+        result = invoke(runner, args)  # dbt still holds its new file open here
+        during.append(load_training_set(built))
+        return result
+
+    monkeypatch.setattr(dbtRunner, "invoke", build_then_read)
+    build(built)
+
+    pd.testing.assert_frame_equal(during[0], before)

@@ -23,7 +23,8 @@ inner join repeated on events.event_id = repeated.event_id
 group by events.event_id
 -- Compared as text, so a file of another type (which staging's tests catch) does not stop it.
 having
-    {%- for column in ['event_time', 'session_id', 'user_id', 'event_type', 'product_id', 'category', 'price'] %}
+    {%- set fields = ['event_time', 'session_id', 'user_id', 'event_type', 'product_id', 'category'] %}
+    {%- for column in fields + ['price'] %}
         {{ 'or ' if not loop.first }}min(coalesce(cast(events.{{ column }} as {{ dbt.type_string() }}), ''))
         <> max(coalesce(cast(events.{{ column }} as {{ dbt.type_string() }}), ''))
     {%- endfor %}

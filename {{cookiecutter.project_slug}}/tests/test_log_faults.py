@@ -9,6 +9,7 @@ import multiprocessing
 import signal
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from {{ cookiecutter.module_name }}.event_log import append_batch, incomplete, log_files, manifests
+from {{ cookiecutter.module_name }}.event_log import append_batch, incomplete, log_files, manifests, utc
 from {{ cookiecutter.module_name }}.settings import Settings
 
 from .appender import BAD_PER_BATCH, EVENTS_PER_BATCH, NOW, batch_id, produce
@@ -254,21 +255,39 @@ TEXTS = st.text(st.characters(codec=None), max_size=6) | st.sampled_from(
 )
 
 
+# Times around the contract's bounds (2000, and a day after NOW), with and without an offset.
+TIMES = st.datetimes(
+    min_value=datetime(1999, 12, 30), max_value=datetime(2025, 3, 3), timezones=st.none() | st.just(UTC)
+)
+PRICES = st.none() | st.floats(allow_nan=False) | st.sampled_from([0.0, -0.0, 1_000_000.0, 1_000_000.01])
+
+
 @hypothesis_settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     rows=st.lists(
-        st.fixed_dictionaries({"session_id": TEXTS, "event_type": TEXTS, "category": TEXTS}), min_size=1
+        st.fixed_dictionaries(
+            {
+                "session_id": TEXTS,
+                "event_type": TEXTS,
+                "category": TEXTS,
+                "event_time": TIMES,
+                "price": PRICES,
+            }
+        ),
+        min_size=1,
     )
 )
 def test_a_typed_frame_is_judged_exactly_as_the_same_events_one_by_one(
-    tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, str]]
+    tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, Any]]
 ) -> None:
     """The log checks a DataFrame's typed columns in bulk and only suspect rows one by one: it must never let
-    through what the event-by-event check refuses, nor refuse what it accepts."""
+    through what the event-by-event check refuses, nor refuse what it accepts. (A frame's NaN is a missing
+    value, which the records say with None.)"""
     events = [EVENT | {"event_id": f"e{n}"} | row for n, row in enumerate(rows)]
-    frame = pd.DataFrame(events).astype({"event_type": "string", "category": "string"})
+    frame = pd.DataFrame(events).astype({"event_type": "string", "category": "string", "price": "float64"})
+    frame["event_time"] = pd.to_datetime(frame["event_time"].map(utc), utc=True)
     typed, one_by_one = (Settings(workspace=tmp_path_factory.mktemp(name)) for name in ("typed", "json"))
 
     as_frame = append_batch(frame, batch_id="b1", source="test", settings=typed, now=NOW)

@@ -334,7 +334,12 @@ class TrainingSet:
         return tuple(feature.name for feature in self.features)
 
     def column(self, name: str) -> Field:
-        return next(column for column in self.all_columns if column.name == name)
+        found = [column for column in self.all_columns if column.name == name]
+        if not found:
+            raise ContractError(
+                f"column {name!r} is not in contract.toml's [training_set]: declare it there, or stop reading it"
+            )
+        return found[0]
 
     def inputs(self, features: Sequence[str]) -> Inputs:
         """What a model reading ``features`` must refuse: rules on other columns do not concern it."""

@@ -82,7 +82,7 @@ def test_missing_values_follow_the_default_direction_learned_by_lightgbm(zero_as
     values[rng.random(values.shape) < 0.2] = 0.0
     # Missing values carry signal, so LightGBM learns where to send them.
     labels = np.isnan(values[:, 0]) | (np.nan_to_num(values[:, 1]) > 0.5)
-    names = ("a", "b", "c")
+    names = FEATURES[:3]
     params = {"objective": "binary", "num_leaves": 7, "zero_as_missing": zero_as_missing, "verbosity": -1}
     booster = lgb.train(params, lgb.Dataset(values, labels, feature_name=list(names)), num_boost_round=20)
     model = TrainedModel(booster, names, {}, validation_average_precision=0.0, rows=len(values), cpus=1)

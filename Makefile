@@ -39,7 +39,7 @@ demo: setup ## Bake the default project into build/demo and run its pipeline
 	@echo "  deployment bundle   $(DEMO)/purchase-intent/dist/lambda.zip"
 
 test: setup ## The complete suite: bakes, lints, and sets up and runs baked projects
-	$(RUN) pytest -n $(WORKERS) --dist loadgroup
+	$(RUN) pytest -n $(WORKERS) --dist loadgroup --durations=20
 
 test-fast: setup ## The fast selection (no baked project is set up or run)
 	$(RUN) pytest -n $(WORKERS) -m "not slow"

@@ -24,7 +24,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from {{ cookiecutter.module_name }}.event_log import append_batch, incomplete, log_files, manifests, utc
+from {{ cookiecutter.module_name }}.event_log import (
+    append_batch,
+    incomplete,
+    log_files,
+    manifests,
+    utc,
+)
 from {{ cookiecutter.module_name }}.settings import Settings
 
 from .appender import BAD_PER_BATCH, EVENTS_PER_BATCH, NOW, batch_id, produce

@@ -337,7 +337,7 @@ class TrainingSet:
         found = [column for column in self.all_columns if column.name == name]
         if not found:
             raise ContractError(
-                f"column {name!r} is not in contract.toml's [training_set]: declare it there, or stop reading it"
+                f"column {name!r} is not in contract.toml's [training_set]: declare it, or stop reading it"
             )
         return found[0]
 

@@ -4,6 +4,7 @@ Runs inside the generated project. Standard library only, and nothing outside th
 cruft runs this twice per update in temporary folders.
 """
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ STACK = {
     "serving": "{{ cookiecutter.serving }}",
     "ci": "{{ cookiecutter.ci }}",
 }
+LICENSE = "{{ cookiecutter.license }}"
 SCALE = {
     "ML value per year": "{{ cookiecutter.ml_value }}",
     "ML and data engineers": "{{ cookiecutter.team_size }}",
@@ -24,37 +26,86 @@ SCALE = {
     "training compute": "{{ cookiecutter.compute }}",
 }
 
-# Files used by some values of one stack choice live in _stack/<choice>/<values>/, laid out as in the project.
-# <values> is one value, or several joined by "+" for files each of them uses: serving/gcp_cloud_run+modal/
-# holds what Cloud Run and Modal share. A value takes each of its files from exactly one of these folders.
+# Each value of a stack choice brings everything it contributes in its own folder, _stack/<choice>/<value>/:
+# its files, laid out as in the project, and in _places/ the lines it adds to shared files. <value> is one
+# value, or several joined by "+" for what each of them uses: serving/gcp_cloud_run+modal/ holds what Cloud
+# Run and Modal share. A value takes each of its files from exactly one of its folders.
 STACK_DIR = Path("_stack")
+# A shared file marks where values add lines with a line of its own, `# place: <name>` (`<!-- place: <name>
+# -->` in Markdown). Each chosen folder's _places/<name> file replaces that line, in the order of STACK, and a
+# place no value fills disappears with its line (and with a blank line, when it stood between two). What a
+# value adds may itself mark a place for the values of another choice.
+PLACES = "_places"
+MARKER = re.compile(r"^[ \t]*(?:# place: ([a-z0-9-]+)|<!-- place: ([a-z0-9-]+) -->)[ \t]*$")
 
 
 def apply_stack() -> None:
-    """Move the chosen values' files into the project, then drop every option's folder.
+    """Move the chosen values' files into the project, fill the shared files' places, drop `_stack`.
 
-    Refuses, before moving anything, a file that two of the chosen folders both provide.
+    Refuses, before changing anything, a file that two of the chosen folders both provide, and a place that
+    no shared file marks.
     """
     moves: dict[Path, Path] = {}
-    for choice, value in STACK.items():
-        for target, source in files_of(choice, value):
-            if target in moves:
-                sys.exit(f"error: {moves[target]} and {source} would both become {target}: keep one")
-            moves[target] = source
+    fills: dict[str, list[str]] = {}
+    for choice, value in {"license": LICENSE, **STACK}.items():
+        for folder in folders_of(choice, value):
+            for source in sorted(path for path in folder.rglob("*") if path.is_file()):
+                target = source.relative_to(folder)
+                if target.parts[0] == PLACES:
+                    fills.setdefault(target.name, []).append(source.read_text(encoding="utf-8"))
+                elif target in moves:
+                    sys.exit(f"error: {moves[target]} and {source} would both become {target}: keep one")
+                else:
+                    moves[target] = source
+    texts = [text for _, text in shared_texts()] + [text for added in fills.values() for text in added]
+    missing = set(fills) - {name for text in texts for name in places_in(text)}
+    if missing:
+        sys.exit(f"error: no shared file marks the place {', '.join(sorted(missing))}: add `# place: <name>`")
     for target, source in moves.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         source.replace(target)
+    for path, text in shared_texts():
+        if "place: " in text:
+            path.write_text(filled(text, fills), encoding="utf-8")
     shutil.rmtree(STACK_DIR, ignore_errors=True)
 
 
-def files_of(choice: str, value: str) -> list[tuple[Path, Path]]:
-    """Each file ``value`` uses, as (where it goes, where it is now); none once ``_stack`` is gone."""
-    folders = sorted(path for path in (STACK_DIR / choice).glob("*") if value in path.name.split("+"))
-    return [
-        (source.relative_to(folder), source)
-        for folder in folders
-        for source in sorted(path for path in folder.rglob("*") if path.is_file())
-    ]
+def folders_of(choice: str, value: str) -> list[Path]:
+    """The folders holding what ``value`` contributes: its own, and those it shares with other values."""
+    return sorted(path for path in (STACK_DIR / choice).glob("*") if value in path.name.split("+"))
+
+
+def shared_texts() -> list[tuple[Path, str]]:
+    """Every text file of the project outside ``_stack``, with its content."""
+    texts = []
+    for path in sorted(Path().rglob("*")):
+        if path.is_file() and path.parts[0] not in (STACK_DIR.name, ".git"):
+            try:
+                texts.append((path, path.read_text(encoding="utf-8")))
+            except UnicodeDecodeError:
+                continue
+    return texts
+
+
+def places_in(text: str) -> list[str]:
+    return [match[1] or match[2] for line in text.splitlines() if (match := MARKER.match(line))]
+
+
+def filled(text: str, fills: dict[str, list[str]]) -> str:
+    """``text`` with each place's line replaced by what the chosen values add there."""
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    for number, line in enumerate(lines):
+        match = MARKER.match(line.rstrip("\n"))
+        if not match:
+            out.append(line)
+            continue
+        added = filled("".join(fills.get(match[1] or match[2], [])), fills)  # places within places
+        if added:
+            out.append(added if added.endswith("\n") else added + "\n")
+        elif out and not out[-1].strip() and number + 1 < len(lines) and not lines[number + 1].strip():
+            out.pop()  # the place stood alone between blank lines: keep one of them
+    return "".join(out)
 
 
 def summary() -> str:

@@ -1,6 +1,7 @@
 """The hooks, rendered as cookiecutter renders them: validation messages, pruning, and nothing left behind."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
 from . import import_names
-from .combinations import STACK
+from .combinations import prompts
 from .conftest import TEMPLATE
 
 
@@ -143,7 +144,7 @@ def project_folders() -> set[str]:
     """The generated project's top-level folders, whichever stack values bring them."""
     root = TEMPLATE / "{{cookiecutter.project_slug}}"
     folders = {path.name for path in root.iterdir() if path.is_dir()} - {"_stack"}
-    return folders | {path.name for path in root.glob("_stack/*/*/*") if path.is_dir()}
+    return folders | {path.name for path in root.glob("_stack/*/*/*") if path.is_dir()} - {"_places"}
 
 
 def test_every_folder_a_project_can_have_is_refused_as_module_name(tmp_path: Path) -> None:
@@ -309,25 +310,86 @@ def test_a_file_two_chosen_folders_provide_is_refused_before_anything_moves(
     assert not (project / "tests").exists()
 
 
+def test_places_take_the_chosen_values_lines_in_stack_order_and_vanish_when_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = render_hook("post_gen_project", tmp_path, orchestrator="prefect", tracking="mlflow", serving="modal")
+    project = tmp_path / "project"
+    put(project / "Makefile", "A := 1\n# place: variables\n\nall:\n\n# place: targets\n\nend:\n")
+    put(project / "README.md", "# Title\n\n<!-- place: readme -->\n\nThe end.\n")
+    put(project / "_stack/tracking/mlflow/_places/variables", "B := 2\n")
+    put(project / "_stack/orchestrator/prefect/_places/variables", "C := 3\n")
+    put(project / "_stack/orchestrator/metaflow/_places/variables", "D := 4\n")  # not chosen
+    put(project / "_stack/serving/gcp_cloud_run+modal/_places/readme", "Served.\n\n<!-- place: web -->\n")
+    put(project / "_stack/serving/modal/_places/web", "By Modal.")
+    monkeypatch.chdir(project)
+
+    hook.apply_stack()
+
+    # Orchestrator before tracking, as in STACK; an empty place takes its line and one blank line with it.
+    assert (project / "Makefile").read_text() == "A := 1\nC := 3\nB := 2\n\nall:\n\nend:\n"
+    assert (project / "README.md").read_text() == "# Title\n\nServed.\n\nBy Modal.\n\nThe end.\n"
+    assert not (project / "_stack").exists()
+
+
+def test_lines_for_a_place_no_file_marks_are_refused_before_anything_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = render_hook("post_gen_project", tmp_path, tracking="mlflow")
+    project = tmp_path / "project"
+    put(project / "Makefile", "# place: variables\n")
+    put(project / "_stack/tracking/mlflow/_places/varaibles", "B := 2\n")
+    put(project / "_stack/tracking/mlflow/docs/mlflow.md", "MLflow")
+    monkeypatch.chdir(project)
+
+    with pytest.raises(SystemExit) as refused:
+        hook.apply_stack()
+
+    assert str(refused.value) == "error: no shared file marks the place varaibles: add `# place: <name>`"
+    assert not (project / "docs").exists()
+    assert (project / "Makefile").read_text() == "# place: variables\n"
+
+
+def test_shared_files_leave_the_options_to_their_folders() -> None:
+    """What a value adds to a shared file lives in its folder: the shared files hold few conditions."""
+    root = TEMPLATE / "{{cookiecutter.project_slug}}"
+    conditions = {
+        path.relative_to(root).as_posix(): count
+        for path in root.rglob("*")
+        if path.is_file() and "_stack" not in path.parts and "dbt" not in path.parts[:1]
+        if (count := len(re.findall(r"[{]%-? *if cookiecutter\.", path.read_text())))
+    }
+    assert sum(conditions.values()) < 10, conditions
+
+
 def test_every_file_has_one_home() -> None:
-    """A file is shared by every project or belongs to values of one choice, never to two choices."""
+    """A file is shared by every project or belongs to values of one choice, never to two choices.
+
+    (Lines for a shared file's places are not files of the project: several choices add to one place.)
+    """
     root = TEMPLATE / "{{cookiecutter.project_slug}}"
     homes: dict[str, set[str]] = {}
     for path in root.rglob("*"):
         if path.is_file():
             parts = path.relative_to(root).parts
             home, relative = (parts[1], parts[3:]) if parts[0] == "_stack" else ("shared", parts)
-            homes.setdefault("/".join(relative), set()).add(home)
+            if relative[0] != "_places":
+                homes.setdefault("/".join(relative), set()).add(home)
     assert {name: places for name, places in homes.items() if len(places) > 1} == {}
 
 
 def test_every_stack_folder_names_values_of_its_choice_and_gives_each_value_a_file_once() -> None:
-    """``_stack/<choice>/<a>+<b>/`` holds files both values use; neither may have the same file elsewhere."""
+    """``_stack/<choice>/<a>+<b>/`` holds files both values use; neither may have the same file elsewhere.
+
+    (What they add to a place may come from both: a value's lines follow the lines it shares.)
+    """
     sources: dict[tuple[str, str, str], list[str]] = {}
+    choices = prompts()
     for folder in sorted((TEMPLATE / "{{cookiecutter.project_slug}}" / "_stack").glob("*/*")):
         choice, values = folder.parent.name, folder.name.split("+")
-        assert set(values) <= set(STACK[choice]) and len(set(values)) == len(values), folder.name
-        for relative in (path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()):
+        assert set(values) <= set(choices[choice]) and len(set(values)) == len(values), folder.name
+        files = (path.relative_to(folder) for path in folder.rglob("*") if path.is_file())
+        for relative in (path.as_posix() for path in files if path.parts[0] != "_places"):
             for value in values:
                 sources.setdefault((choice, value, relative), []).append(folder.name)
     assert {key: folders for key, folders in sources.items() if len(folders) > 1} == {}

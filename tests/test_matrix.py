@@ -54,7 +54,7 @@ def expected_files(combination: Combination, module: str = "purchase_intent") ->
         parts = path.relative_to(root).parts
         if parts[0] == "_stack":
             choice, values, *parts = parts[1:]
-            if combination[choice] not in values.split("+"):
+            if combination[choice] not in values.split("+") or parts[0] == "_places":
                 continue
         files.add("/".join(parts).replace("{{cookiecutter.module_name}}", module))
     return files

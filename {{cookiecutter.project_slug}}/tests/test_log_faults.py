@@ -256,14 +256,15 @@ def test_any_batch_is_appended_event_by_event_and_counts_reconcile(
     assert all(isinstance(reason, str) and reason for reason in quarantine.get("reason", []))
 
 
-TEXTS = st.text(st.characters(codec=None), max_size=6) | st.sampled_from(
+# A typed string column cannot hold a lone surrogate (pyarrow refuses it): the records test sends those.
+TEXTS = st.text(st.characters(codec="utf-8"), max_size=6) | st.sampled_from(
     ["\u00a0", " pageview ", "PURCHASE", ""]
 )
 
 
 # Times around the contract's bounds (2000, and a day after NOW), with and without an offset.
 TIMES = st.datetimes(
-    min_value=datetime(1999, 12, 30), max_value=datetime(2025, 3, 3), timezones=st.none() | st.just(UTC)
+    min_value=datetime(1999, 12, 30), max_value=datetime(2025, 3, 3), timezones=st.sampled_from([None, UTC])
 )
 PRICES = st.none() | st.floats(allow_nan=False) | st.sampled_from([0.0, -0.0, 1_000_000.0, 1_000_000.01])
 

@@ -1,24 +1,12 @@
 """Shared fixtures: every test works in its own temporary workspace, never in the project's data folder."""
 
 import fcntl
-{% if cookiecutter.tracking != "none" -%}
-import json
-{% endif -%}
-{% if cookiecutter.serving in ["gcp_cloud_run", "modal"] -%}
-import logging
-{% endif -%}
 import os
 import pickle
 import shutil
 import subprocess
 import sys
 import tempfile
-{% if cookiecutter.serving != "none" -%}
-import threading
-{% endif -%}
-{% if cookiecutter.serving in ["gcp_cloud_run", "modal"] -%}
-import time
-{% endif -%}
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +24,6 @@ from {{ cookiecutter.module_name }}.training_set import CONTRACT, FEATURES, KEY
 from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 if TYPE_CHECKING:
-{%- if cookiecutter.tracking != "none" %}
-    from {{ cookiecutter.module_name }}.evaluate import Evaluation
-{%- endif %}
     from {{ cookiecutter.module_name }}.pipeline import RunSummary
     from {{ cookiecutter.module_name }}.train import TrainedModel
     from {{ cookiecutter.module_name }}.transform import TransformResult
@@ -46,6 +31,9 @@ if TYPE_CHECKING:
 # Big enough that every split has sessions and purchases, small enough to build in seconds.
 TINY_SAMPLE_EVENTS = 30_000
 PACKAGE = "{{ cookiecutter.module_name }}"
+# What the chosen serving target and tracker add to these fixtures, in tests/fixtures_<choice>.py where they
+# add any: the local server's address, the tracker kept off the team's server.
+pytest_plugins = sorted(f"tests.{path.stem}" for path in Path(__file__).parent.glob("fixtures_*.py"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -217,121 +205,3 @@ def accepted(settings: Settings) -> bytes:
 def files(folder: Path) -> set[str]:
     """Every file below ``folder``, as paths relative to it."""
     return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
-{%- if cookiecutter.serving != "none" %}
-
-
-@pytest.fixture
-def base_url() -> Iterator[str]:
-    """`make serve-local`'s server, serving the stand-in model on a free port of localhost: its address.
-
-    What it prints goes to this process's stdout and stderr, where ``capfd`` finds it."""
-    from {{ cookiecutter.module_name }}.serve_local import make_server
-
-    from .api_cases import SCORER
-
-    server = make_server(SCORER, "127.0.0.1", 0)
-{%- if cookiecutter.serving in ["gcp_cloud_run", "modal"] %}
-    # uvicorn's log keeps the streams it was configured with, which pytest closes once this fixture is set up:
-    # it writes to the process's own instead, as under `make serve-local`.
-    streams = {"default": sys.__stderr__, "access": sys.__stdout__}
-    for handler in logging.getLogger("uvicorn").handlers + logging.getLogger("uvicorn.access").handlers:
-        if isinstance(handler, logging.StreamHandler) and handler.name in streams:
-            handler.setStream(streams[handler.name])
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=30)
-{%- else %}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-{%- endif %}
-{%- endif %}
-{%- if cookiecutter.tracking != "none" %}
-
-
-# What points the tracker at the team's server, or keeps its files outside the workspace.
-{%- if cookiecutter.tracking == "mlflow" %}
-TRACKER_VARIABLES = ("MLFLOW_TRACKING_URI",)
-{%- else %}
-TRACKER_VARIABLES = ("WANDB_API_KEY", "WANDB_MODE", "WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR")
-{%- endif %}
-# record_run in a fresh interpreter, refusing and noting every name lookup beyond this machine, including
-# those made on the way out (trackers send usage metrics when the process exits).
-ISOLATED_RUN = """
-import atexit
-import json
-import pickle
-import socket
-import sys
-
-saved, report = sys.argv[1:]
-refused = []
-atexit.register(lambda: open(report, "w").write(json.dumps(refused)))
-lookup = socket.getaddrinfo
-
-def local_only(host, *args, **kwargs):
-    if host not in ("localhost", "127.0.0.1", "::1"):
-        refused.append(host)
-        raise OSError(f"no lookups beyond this machine: {host}")
-    return lookup(host, *args, **kwargs)
-
-socket.getaddrinfo = local_only
-from {{ cookiecutter.module_name }}.tracking import record_run
-
-with open(saved, "rb") as file:
-    record_run(*pickle.load(file))
-"""
-
-
-@pytest.fixture(autouse=True)
-def _no_shared_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests record runs in their temporary workspace, never on the team's tracking server."""
-    for variable in TRACKER_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-
-
-@pytest.fixture(scope="session")
-def evaluated(
-    training_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
-) -> tuple["TrainedModel", "Evaluation"]:
-    """One model and its evaluation, recorded by each tracking test into its own workspace."""
-    from {{ cookiecutter.module_name }}.evaluate import evaluate
-    from {{ cookiecutter.module_name }}.train import train
-
-    settings = Settings(workspace=tmp_path_factory.mktemp("evaluated"))
-    model = train(training_frame, settings)
-    return model, evaluate(model, training_frame, settings, settings.runs_dir / "evaluated" / "evaluation")
-
-
-@pytest.fixture
-def outside(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """An empty home and working directory, away from the workspace, to see whether anything lands there."""
-    home, cwd = tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("cwd")
-    for variable in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(variable, str(home))
-    monkeypatch.chdir(cwd)
-    return [home, cwd]
-
-
-def lookups_of_an_isolated_run(
-    evaluated: tuple["TrainedModel", "Evaluation"],
-    settings: Settings,
-    folder: Path,
-    environment: dict[str, str] | None = None,
-) -> list[str]:
-    """Record ``evaluated`` in ISOLATED_RUN; the hosts beyond this machine it tried to look up."""
-    saved, report = folder / "run.pickle", folder / "refused.json"
-    saved.write_bytes(pickle.dumps((*evaluated, settings)))
-    command = [sys.executable, "-c", ISOLATED_RUN, str(saved), str(report)]
-    subprocess.run(command, env=environment, check=True, timeout=300)
-    refused: list[str] = json.loads(report.read_text())
-    return refused
-{%- endif %}

@@ -12,9 +12,10 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from {{ cookiecutter.module_name }}.event_log import append_batch
 from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.targets import WarehouseError
 from {{ cookiecutter.module_name }}.training_set import COLUMNS, FEATURES, SPLITS
 from {{ cookiecutter.module_name }}.transform import TransformError, build
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
+from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 from .conftest import Built
 

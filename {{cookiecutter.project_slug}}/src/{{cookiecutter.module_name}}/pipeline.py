@@ -72,14 +72,9 @@ def begin_run(settings: Settings) -> Run:
 
 
 def build_tables(settings: Settings) -> "TransformResult":
-{%- if cookiecutter.warehouse == "duckdb" %}
+    """dbt build; on prod, the log's new batches are first loaded into the warehouse (``load_raw``)."""
+    from .targets import target
     from .transform import build
-
-    return build(settings)
-{%- else %}
-    """dbt build; on prod, the log's new batches are loaded into the warehouse's raw table first."""
-    from .transform import build
-    from .warehouse import target
 
     if target() != "dev":
         # Only here: the production client is slow to import, and dev never needs it.
@@ -87,7 +82,6 @@ def build_tables(settings: Settings) -> "TransformResult":
 
         load_new_batches(settings)
     return build(settings)
-{%- endif %}
 
 
 def check_quality(settings: Settings, run: Run) -> "QualityReport":

@@ -24,7 +24,7 @@ from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.tracking import EXPERIMENT, record_run, tracking_uri
 from {{ cookiecutter.module_name }}.train import TrainedModel
 
-from .conftest import lookups_of_an_isolated_run
+from .fixtures_tracking import lookups_of_an_isolated_run
 
 if TYPE_CHECKING:
     from mlflow.entities import Run

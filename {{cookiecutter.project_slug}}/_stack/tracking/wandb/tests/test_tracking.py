@@ -19,7 +19,7 @@ from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.tracking import record_run
 from {{ cookiecutter.module_name }}.train import TrainedModel
 
-from .conftest import lookups_of_an_isolated_run
+from .fixtures_tracking import lookups_of_an_isolated_run
 
 LOG_BLOCK, LOG_HEADER = 32768, 7
 FULL, LAST = 1, 4

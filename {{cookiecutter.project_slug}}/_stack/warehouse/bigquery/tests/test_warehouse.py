@@ -24,16 +24,16 @@ from {{ cookiecutter.module_name }}.load_raw import (
     schema_of,
 )
 from {{ cookiecutter.module_name }}.production import connect
-from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import (
+from {{ cookiecutter.module_name }}.raw_tables import (
     RAW_EVENTS,
     RAW_RETRACTIONS,
     RawTable,
-    WarehouseError,
     file_id,
-    load_training_set,
     pending,
 )
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.targets import WarehouseError
+from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 EVENTS, RETRACTIONS = "test-project.raw.events", "test-project.raw.retractions"
 IDS = re.compile(r"select distinct (?P<key>\w+) from `(?P<table>[^`]+)`")

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.targets import WarehouseError
 from {{ cookiecutter.module_name }}.transform import build
-from {{ cookiecutter.module_name }}.warehouse import WarehouseError, load_training_set
+from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 
 def test_prod_builds_its_own_file_with_the_same_training_set(

@@ -22,17 +22,17 @@ from {{ cookiecutter.module_name }}.load_raw import (
     write_csv,
 )
 from {{ cookiecutter.module_name }}.production import REQUIRED_VARIABLES, connect
-from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import (
+from {{ cookiecutter.module_name }}.raw_tables import (
     RAW_EVENTS,
     RAW_RETRACTIONS,
     Appended,
     LoadResult,
-    WarehouseError,
     file_id,
-    load_training_set,
     pending,
 )
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.targets import WarehouseError
+from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 # Values COPY must read back exactly, by type: nulls, empty text, quotes, commas, line breaks, the extremes.
 HOSTILE_VALUES: dict[pa.DataType, list[Any]] = {

@@ -24,15 +24,15 @@ from {{ cookiecutter.module_name }}.load_raw import (
     put_statement,
 )
 from {{ cookiecutter.module_name }}.production import REQUIRED_VARIABLES, connection_parameters
-from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.warehouse import (
+from {{ cookiecutter.module_name }}.raw_tables import (
     RAW_EVENTS,
     RAW_RETRACTIONS,
-    WarehouseError,
     file_id,
-    load_training_set,
     pending,
 )
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.targets import WarehouseError
+from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 CREATE = re.compile(r"create table if not exists raw\.(?P<table>\w+) \((?P<columns>.+)\)")
 COLUMNS = re.compile(r"select \* from raw\.(?P<table>\w+) limit 0")

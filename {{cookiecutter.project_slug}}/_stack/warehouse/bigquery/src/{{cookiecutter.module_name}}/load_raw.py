@@ -24,8 +24,7 @@ from google.cloud import bigquery
 
 from .event_log import retraction_files
 from .production import connect, location, raw_dataset
-from .settings import Settings
-from .warehouse import (
+from .raw_tables import (
     RAW_EVENTS,
     RAW_RETRACTIONS,
     Appended,
@@ -37,6 +36,7 @@ from .warehouse import (
     load_raw_main,
     pending,
 )
+from .settings import Settings
 
 # The log's Arrow types in BigQuery: every type the contract's fields can have, and the envelope's. The log
 # keeps naive UTC times, which Parquet loads as DATETIME; staging casts them to TIMESTAMP.

@@ -17,7 +17,7 @@ from google.api_core.exceptions import GoogleAPIError, NotFound
 from google.auth.exceptions import DefaultCredentialsError
 from google.cloud import bigquery
 
-from .warehouse import WarehouseError
+from .targets import WarehouseError
 
 # Dataset names are written into SQL; BigQuery allows letters, digits and underscores.
 DATASET = re.compile(r"[A-Za-z0-9_]{1,1024}")

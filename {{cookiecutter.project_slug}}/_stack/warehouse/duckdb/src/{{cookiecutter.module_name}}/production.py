@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .warehouse import WarehouseError, read_duckdb_file, target
+from .targets import WarehouseError, read_duckdb_file, target
 
 
 def warehouse_path() -> Path:

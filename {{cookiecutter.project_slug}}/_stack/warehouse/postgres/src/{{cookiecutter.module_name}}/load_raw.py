@@ -23,8 +23,7 @@ from psycopg2.extensions import connection
 
 from .event_log import retraction_files
 from .production import connect, raw_schema
-from .settings import Settings
-from .warehouse import (
+from .raw_tables import (
     RAW_EVENTS,
     RAW_RETRACTIONS,
     Appended,
@@ -36,6 +35,7 @@ from .warehouse import (
     load_raw_main,
     pending,
 )
+from .settings import Settings
 
 # The log's Arrow types in Postgres: every type the contract's fields can have, and the envelope's. Times
 # stay naive UTC, as in the log files.

@@ -14,7 +14,7 @@ import psycopg2.errors
 from psycopg2 import sql
 from psycopg2.extensions import connection
 
-from .warehouse import WarehouseError
+from .targets import WarehouseError
 
 # What a connection cannot do without; PGPORT and PGSSLMODE fall back to libpq's defaults.
 REQUIRED_VARIABLES = ("PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE")

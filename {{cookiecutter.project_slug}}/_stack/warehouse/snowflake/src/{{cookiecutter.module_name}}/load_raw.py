@@ -25,8 +25,7 @@ from snowflake.connector.errors import DatabaseError
 
 from .event_log import retraction_files
 from .production import connect, raw_schema
-from .settings import Settings
-from .warehouse import (
+from .raw_tables import (
     RAW_EVENTS,
     RAW_RETRACTIONS,
     Appended,
@@ -38,6 +37,7 @@ from .warehouse import (
     load_raw_main,
     pending,
 )
+from .settings import Settings
 
 # The log's Arrow types in Snowflake: every type the contract's fields can have, and the envelope's. Times
 # stay naive UTC, as in the log files.

@@ -18,7 +18,7 @@ import snowflake.connector
 from snowflake.connector import SnowflakeConnection
 from snowflake.connector.errors import DatabaseError, ProgrammingError
 
-from .warehouse import WarehouseError
+from .targets import WarehouseError
 
 # What a connection cannot do without; a key without a passphrase leaves SNOWFLAKE_PRIVATE_KEY_PASSPHRASE out.
 REQUIRED_VARIABLES = (

@@ -16,7 +16,7 @@ WORKERS ?= auto
 # (PYTHONDONTWRITEBYTECODE); the tasks here turn it back on.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup demo test test-fast lint clean
+.PHONY: help setup demo test test-fast lint options clean
 
 help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,10 @@ demo: setup ## Bake the default project into build/demo and run its pipeline
 	@echo "  accepted model      $(DEMO)/purchase-intent/artifacts/accepted/model/model.json"
 	@echo "  deployment bundle   $(DEMO)/purchase-intent/dist/lambda.zip"
 
+.PHONY: bench
+bench: setup ## Benchmark a default bake against a pandas baseline (SIZES=...): report in docs/benchmarks/
+	$(RUN) python benchmarks/run.py $(if $(SIZES),--sizes $(SIZES))
+
 test: setup ## The complete suite: bakes, lints, and sets up and runs baked projects
 	$(RUN) pytest -n $(WORKERS) --dist loadgroup --durations=20
 
@@ -47,6 +51,10 @@ test-fast: setup ## The fast selection (no baked project is set up or run)
 lint: setup ## Lint the template's own code and the rendered hooks
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) python scripts/options.py --check
+
+options: setup ## Write every list of choices from options.toml (cookiecutter.json, hooks, README tables)
+	$(RUN) python scripts/options.py
 
 clean: ## Remove scratch bakes
 	rm -rf build

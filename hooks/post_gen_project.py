@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
+# BEGIN options.toml stack: `make options` writes what follows, up to END, from options.toml
 STACK = {
     "orchestrator": "{{ cookiecutter.orchestrator }}",
     "warehouse": "{{ cookiecutter.warehouse }}",
@@ -25,6 +26,7 @@ SCALE = {
     "data per training run": "{{ cookiecutter.data_volume }}",
     "training compute": "{{ cookiecutter.compute }}",
 }
+# END options.toml stack
 
 # Each value of a stack choice brings everything it contributes in its own folder, _stack/<choice>/<value>/:
 # its files, laid out as in the project, and in _places/ the lines it adds to shared files. <value> is one

@@ -11,6 +11,7 @@ import sys
 import unicodedata
 from email.headerregistry import Address
 
+# BEGIN options.toml answers: `make options` writes what follows, up to END, from cookiecutter.json
 ANSWERS = {
     "project_name": {{ cookiecutter.project_name | quoted }},
     "project_slug": {{ cookiecutter.project_slug | quoted }},
@@ -32,9 +33,11 @@ ANSWERS = {
     "serving": {{ cookiecutter.serving | quoted }},
     "ci": {{ cookiecutter.ci | quoted }},
 }
+# END options.toml answers
 
 # The values each choice accepts. The stack prompts are plain text (their defaults derive from the scale
 # answers), so this is where a typo is caught.
+# BEGIN options.toml choices: `make options` writes what follows, up to END, from options.toml
 CHOICES = {
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "proprietary"),
     "python_version": ("3.11", "3.12", "3.13"),
@@ -50,6 +53,7 @@ CHOICES = {
     "serving": ("aws_lambda", "sagemaker_serverless", "gcp_cloud_run", "modal", "none"),
     "ci": ("github", "gitlab", "none"),
 }
+# END options.toml choices
 
 # Every top-level name the environment of any stack can import, indirect dependencies included (`src/yaml/`
 # would hide PyYAML from dbt), other platforms' too: a package named like one of them would shadow it.

@@ -1,4 +1,4 @@
-"""Which combinations of answers the tests bake: generated from cookiecutter.json, never listed by hand.
+"""Which combinations of answers the tests bake: generated from options.toml, never listed by hand.
 
 Baking every combination of every prompt would mean hundreds of thousands of projects. A covering array
 bakes each value of every prompt at least once and every pair of values of two different prompts together at
@@ -6,11 +6,11 @@ least once: most interaction bugs involve two options, and the number of combina
 product of the two largest choice lists, not with the product of all of them.
 """
 
-import ast
 import itertools
-import json
 import math
+import tomllib
 from collections.abc import Iterable
+from pathlib import Path
 
 from .conftest import TEMPLATE
 
@@ -19,32 +19,26 @@ Combination = dict[str, str]
 Tuple = tuple[tuple[str, str], ...]
 
 
-def stack_choices() -> dict[str, list[str]]:
-    """The values each stack prompt accepts, read from the pre-generation hook that enforces them.
+def registry(template: Path = TEMPLATE) -> dict[str, dict]:
+    """The template's options.toml: each prompt with a fixed set of values, in the order asked."""
+    return tomllib.loads((template / "options.toml").read_text(encoding="utf-8"))
 
-    The stack prompts are text with a derived default, so the hook's ``CHOICES`` is where their values live:
-    adding a value there (and its files under ``_stack/``) is all the covering matrix needs to bake it.
+
+def prompts(template: Path = TEMPLATE) -> dict[str, list[str]]:
+    """Every prompt with a fixed set of values and its values, read from the registry.
+
+    Adding a value there (and its folder under ``_stack/``) is all the covering matrix needs to bake it.
     """
-    source = (TEMPLATE / "hooks" / "pre_gen_project.py").read_text()
-    [choices] = [
-        node.value
-        for node in ast.parse(source).body
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CHOICES" for t in node.targets)
-    ]
-    values: dict[str, tuple[str, ...]] = ast.literal_eval(choices)
-    return {name: list(options) for name, options in values.items() if name in STACK_PROMPTS}
+    return {name: list(choice["values"]) for name, choice in registry(template).items()}
 
 
-# Prompts whose answer picks files and code, not just text: the runtime tier covers these.
-STACK_PROMPTS = ("orchestrator", "warehouse", "data_quality", "tracking", "model", "serving", "ci")
-STACK = stack_choices()
+def stack_prompts(template: Path = TEMPLATE) -> tuple[str, ...]:
+    """The prompts whose answer picks files and code, not just text: the runtime tier covers these."""
+    return tuple(name for name, choice in registry(template).items() if choice["kind"] == "stack")
 
 
-def prompts() -> dict[str, list[str]]:
-    """Every prompt with a fixed set of values: the choice lists of cookiecutter.json, then the stack."""
-    context = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-    public = {name: values for name, values in context.items() if not name.startswith("_")}
-    return {name: values for name, values in public.items() if isinstance(values, list)} | STACK
+STACK_PROMPTS = stack_prompts()
+STACK = {name: values for name, values in prompts().items() if name in STACK_PROMPTS}
 
 
 def covering(

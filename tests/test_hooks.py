@@ -313,7 +313,9 @@ def test_a_file_two_chosen_folders_provide_is_refused_before_anything_moves(
 def test_places_take_the_chosen_values_lines_in_stack_order_and_vanish_when_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hook = render_hook("post_gen_project", tmp_path, orchestrator="prefect", tracking="mlflow", serving="modal")
+    hook = render_hook(
+        "post_gen_project", tmp_path, orchestrator="prefect", tracking="mlflow", serving="modal"
+    )
     project = tmp_path / "project"
     put(project / "Makefile", "A := 1\n# place: variables\n\nall:\n\n# place: targets\n\nend:\n")
     put(project / "README.md", "# Title\n\n<!-- place: readme -->\n\nThe end.\n")

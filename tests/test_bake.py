@@ -18,6 +18,7 @@ TOOLS = Path(sys.executable).parent  # the template's own environment: ruff, cfn
 
 DEFAULT_FILES = {
     ".env.example",
+    ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".gitignore",
     ".pre-commit-config.yaml",
@@ -69,6 +70,7 @@ DEFAULT_FILES = {
     "src/purchase_intent/evaluate.py",
     "src/purchase_intent/event_log.py",
     "src/purchase_intent/gate.py",
+    "src/purchase_intent/load_raw.py",
     "src/purchase_intent/local_server.py",
     "src/purchase_intent/package.py",
     "src/purchase_intent/pipeline.py",
@@ -83,6 +85,7 @@ DEFAULT_FILES = {
     "src/purchase_intent/serving/__init__.py",
     "src/purchase_intent/serving/handler.py",
     "src/purchase_intent/settings.py",
+    "src/purchase_intent/targets.py",
     "src/purchase_intent/tracking.py",
     "src/purchase_intent/train.py",
     "src/purchase_intent/training_set.py",
@@ -94,6 +97,7 @@ DEFAULT_FILES = {
     "tests/conftest.py",
     "tests/contract_cases.py",
     "tests/corruptions.py",
+    "tests/fixtures_serving.py",
     "tests/stops.py",
     "tests/test_api.py",
     "tests/test_bad_data_stops_the_run.py",

@@ -20,6 +20,7 @@ import yaml
 from .combinations import Combination, covering, label, prompts
 from .conftest import TEMPLATE, attempt, bake_into, made_once, run
 from .test_bake import COOKIECUTTER_VARIABLE, TEMPLATE_SYNTAX, cloudformation_loader, files_of
+from .test_security import hook_command, project_tools_made_once
 
 TOOLS = Path(sys.executable).parent
 COMBINATIONS = covering(prompts())
@@ -70,6 +71,12 @@ def baked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made_once(tmp_path_factory, "matrix", bake_all)
 
 
+@pytest.fixture(scope="session")
+def project_tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated projects' tools the template's environment lacks (detect-secrets, zizmor): their bin/."""
+    return project_tools_made_once(tmp_path_factory)
+
+
 matrix = pytest.mark.parametrize("combination", COMBINATIONS, ids=label)
 
 
@@ -102,8 +109,8 @@ def test_is_fully_rendered_and_every_config_parses(combination: Combination, bak
 def test_ci_files_follow_the_ci_answer(combination: Combination, baked: dict[str, Path]) -> None:
     project = baked[label(combination)]
     ci_files = {
-        "github": [".github/workflows/ci.yml"],
-        "gitlab": [".gitlab-ci.yml"],
+        "github": [".github/dependabot.yml", ".github/workflows/ci.yml"],
+        "gitlab": [".gitlab-ci.yml", "renovate.json"],
         "none": [],
     }[combination["ci"]]
 
@@ -111,7 +118,13 @@ def test_ci_files_follow_the_ci_answer(combination: Combination, baked: dict[str
 
 
 def ci_file_names(project: Path) -> list[str]:
-    found = [*project.glob(".github/workflows/*.yml"), *project.glob(".gitlab-ci.yml")]
+    """The CI configuration and the dependency bot's, which comes with it."""
+    found = [
+        *project.glob(".github/workflows/*.yml"),
+        *project.glob(".github/dependabot.yml"),
+        *project.glob(".gitlab-ci.yml"),
+        *project.glob("renovate.json"),
+    ]
     return [path.relative_to(project).as_posix() for path in found]
 
 
@@ -129,14 +142,36 @@ def test_every_combination_passes_ruff_untouched(baked: dict[str, Path]) -> None
 
 @pytest.mark.parametrize(
     ("pattern", "schema"),
-    [(".github/workflows/*.yml", "vendor.github-workflows"), (".gitlab-ci.yml", "vendor.gitlab-ci")],
-    ids=["github", "gitlab"],
+    [
+        (".github/workflows/*.yml", "vendor.github-workflows"),
+        (".github/dependabot.yml", "vendor.dependabot"),
+        (".gitlab-ci.yml", "vendor.gitlab-ci"),
+        ("renovate.json", "vendor.renovate"),
+    ],
+    ids=["github", "dependabot", "gitlab", "renovate"],
 )
 def test_every_ci_file_matches_its_schema(baked: dict[str, Path], pattern: str, schema: str) -> None:
     ci_files = [str(path) for project in baked.values() for path in sorted(project.glob(pattern))]
 
     assert ci_files, f"no combination bakes {pattern}"
     run([str(TOOLS / "check-jsonschema"), "--builtin-schema", schema, *ci_files], cwd=TEMPLATE)
+
+
+def test_every_github_workflow_passes_zizmor(baked: dict[str, Path], project_tools: Path) -> None:
+    """The workflows and Dependabot's configuration, audited as the projects' `make lint` does, offline."""
+    folders = [str(project / ".github") for project in baked.values() if (project / ".github").is_dir()]
+
+    assert folders, "no combination bakes a .github folder"
+    run([str(project_tools / "zizmor"), "--offline", "--no-progress", *folders], cwd=TEMPLATE)
+
+
+def test_no_combination_trips_the_secrets_scanner(baked: dict[str, Path], project_tools: Path) -> None:
+    """The projects' detect-secrets hook, with its arguments, finds nothing in any combination's own files."""
+    [tool, *arguments] = hook_command(next(iter(baked.values())), "detect-secrets")
+    files = sorted(str(project / name) for project in baked.values() for name in files_of(project))
+
+    for start in range(0, len(files), 500):
+        run([str(project_tools / Path(tool).name), *arguments, *files[start : start + 500]], cwd=TEMPLATE)
 
 
 def test_every_cloudformation_template_passes_cfn_lint(baked: dict[str, Path]) -> None:

@@ -2,10 +2,14 @@
 
 Every IAM policy names the actions and resources it needs, never ``*``; CI tokens can only read and every
 action or image is pinned; dbt reads credentials only from the environment; ``.env`` is ignored; and the
-generated pre-commit configuration and ruff rules catch a planted key and an insecure pattern.
+generated pre-commit configuration and ruff rules catch planted credentials and an insecure pattern.
 """
 
+import hashlib
+import json
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +18,16 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import bake, run
+from .conftest import TEMPLATE, attempt, bake, made_once, run
 
 TOOLS = Path(sys.executable).parent
+PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
+# Tools of the generated projects that the template's own environment lacks, and the file declaring each one's
+# range for them: they are installed from there, so the tests check what a project gets.
+PROJECT_TOOLS = {
+    "detect-secrets": PROJECT / "pyproject.toml",
+    "zizmor": PROJECT / "_stack" / "ci" / "github" / "_places" / "pyproject-dev",
+}
 FAKE_AWS_KEY_ID = (
     "AKIA" + "IOSFODNN7EXAMPLE"
 )  # AWS's documented example, split so no scanner trips on this file
@@ -180,22 +191,86 @@ def test_ruff_security_rules_flag_an_insecure_pattern(cookies) -> None:
     assert "S602" in result.stdout  # subprocess call with shell=True
 
 
-def test_pre_commit_refuses_a_planted_aws_key_without_any_tool_installed(cookies) -> None:
-    """The AWS key hook is a pattern pre-commit runs itself: it works before `make setup`, in any CI."""
-    project = bake(cookies)
-    (project / "settings_backup.py").write_text(
-        f'AWS_ACCESS_KEY_ID = "{FAKE_AWS_KEY_ID}"\nAWS_SECRET_ACCESS_KEY = "{FAKE_AWS_SECRET}"\n'
-    )
-    (project / "notes.md").write_text(f"aws_secret_access_key = {FAKE_AWS_SECRET}\n")
+def requirement(name: str, declared_in: Path) -> str:
+    """The requirement on ``name`` that a generated project declares, e.g. ``detect-secrets>=1.5``."""
+    [found] = re.findall(rf'"({re.escape(name)}[<>=!~][^"]*)"', declared_in.read_text())
+    return found
+
+
+def project_tools_made_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenv with the generated projects' detect-secrets and zizmor, made once per run: its bin/."""
+
+    def install(folder: Path) -> Path:
+        venv = folder / ".venv"
+        requirements = [requirement(name, path) for name, path in PROJECT_TOOLS.items()]
+        uv = shutil.which("uv") or TEMPLATE / ".tools" / "bin" / "uv"
+        if Path(uv).exists():
+            run([str(uv), "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=folder)
+            run([str(uv), "pip", "install", "--quiet", "--python", str(venv), *requirements], cwd=folder)
+        else:
+            run([sys.executable, "-m", "venv", str(venv)], cwd=folder)
+            run([str(venv / "bin" / "pip"), "install", "--quiet", *requirements], cwd=folder)
+        return venv / "bin"
+
+    return made_once(tmp_path_factory, "project-tools", install)
+
+
+@pytest.fixture(scope="session")
+def project_tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return project_tools_made_once(tmp_path_factory)
+
+
+def hook_command(project: Path, hook_id: str) -> list[str]:
+    """The command a local pre-commit hook of ``project`` runs, its arguments split."""
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    [entry] = [hook["entry"] for repo in config["repos"] for hook in repo["hooks"] if hook["id"] == hook_id]
+    return shlex.split(entry)
+
+
+def planted_credentials() -> dict[str, str]:
+    """A file of credentials for each stack, made up (and split) here so no scanner trips on this file."""
+    token = hashlib.sha1(b"planted").hexdigest()  # a W&B API key is 40 hex digits
+    password = "Zq8vN2" + "xL5wR7kT"
+    service_account = {
+        "type": "service_account",
+        "project_id": "acme-ml",
+        "private_key": FAKE_PRIVATE_KEY.replace("RSA ", ""),
+    }
+    return {
+        "settings_backup.py": (
+            f'AWS_ACCESS_KEY_ID = "{FAKE_AWS_KEY_ID}"\nAWS_SECRET_ACCESS_KEY = "{FAKE_AWS_SECRET}"\n'
+        ),
+        "deploy/prod.env": (
+            f"WANDB_API_KEY={token}\n"
+            f"MODAL_TOKEN_SECRET=as-{token[:22]}\n"
+            f"SNOWFLAKE_PRIVATE_KEY_PASSPHRASE={password}\n"
+        ),
+        "deploy/service-account.json": json.dumps(service_account) + "\n",
+        "scripts/load.py": f'DSN = "postgresql://loader:{password}@db.example.com:5432/analytics"\n',
+    }
+
+
+def test_the_secrets_hook_passes_a_fresh_bake_and_refuses_each_stacks_credentials(
+    cookies, project_tools: Path
+) -> None:
+    """The generated detect-secrets hook, run by pre-commit: nothing in the project's own files, then an AWS
+    key, a GCP service account's key, W&B's and Modal's tokens, a Snowflake key's passphrase and a password
+    in a Postgres URL, each on the line where it was planted."""
+    project = bake(cookies, warehouse="snowflake", tracking="wandb", serving="modal", ci="github")
     run("git init -q && git add -A", cwd=project)
+    (project / ".venv").symlink_to(project_tools.parent)  # after `git add`: the hooks' tools, not a file
+    pre_commit = [str(TOOLS / "pre-commit"), "run", "detect-secrets"]
 
-    result = subprocess.run(
-        [TOOLS / "pre-commit", "run", "aws-access-keys", "--all-files"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
+    fresh = attempt([*pre_commit, "--all-files"], cwd=project)
+    planted = planted_credentials()
+    for name, text in planted.items():
+        (project / name).parent.mkdir(exist_ok=True)
+        (project / name).write_text(text)
+    run(["git", "add", *planted], cwd=project)
+    refused = attempt([*pre_commit, "--files", *planted], cwd=project)
 
-    assert result.returncode == 1
-    assert "settings_backup.py:1:" in result.stdout and "settings_backup.py:2:" in result.stdout
-    assert "notes.md:1:" in result.stdout
+    assert fresh.returncode == 0 and "Passed" in fresh.stdout, fresh.stdout
+    assert refused.returncode == 1, refused.stdout
+    found = set(re.findall(r"Location:\s+(\S+)", refused.stdout))
+    planted_lines = {f"{name}:{n}" for name, text in planted.items() for n in range(1, text.count("\n") + 1)}
+    assert planted_lines <= found, refused.stdout

@@ -67,7 +67,7 @@ IMPORT_NAMES = """
     check_jsonschema click cloudpickle colorama commctrl contourpy cookiecutter coolname coreweave_evaluations
     cronsim cruft cryptography cuda cycler cyclopts daff databricks dateparser dateparser_cli dateparser_data
     dateparser_scripts dateutil db_dtypes dbt dbt_common dbt_extractor dbt_semantic_interfaces dbtlabs dde
-    deepdiff demos diff_cover directsound distlib distro docker docket docstring_parser dotenv
+    deepdiff demos detect_secrets diff_cover directsound distlib distro docker docket docstring_parser dotenv
     dsi_pydantic_shim duckdb exceptiongroup exchange execnet fastapi fastjsonschema filelock flask flask_cors
     fonttools frozenlist fsspec functorch git gitdb google google_auth_oauthlib google_crc32c graphene graphql
     graphql_relay graphviz great_expectations greenlet griffe griffecli grpc grpc_status grpclib gunicorn h11

@@ -59,14 +59,16 @@ def apply_stack() -> None:
                     sys.exit(f"error: {moves[target]} and {source} would both become {target}: keep one")
                 else:
                     moves[target] = source
-    texts = [text for _, text in shared_texts()] + [text for added in fills.values() for text in added]
+    # A place may be marked by a shared file, by a chosen value's own file, or by what a value adds.
+    texts = [text for _, text in text_files([*project_files(), *moves.values()])]
+    texts += [text for added in fills.values() for text in added]
     missing = set(fills) - {name for text in texts for name in places_in(text)}
     if missing:
         sys.exit(f"error: no shared file marks the place {', '.join(sorted(missing))}: add `# place: <name>`")
     for target, source in moves.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         source.replace(target)
-    for path, text in shared_texts():
+    for path, text in text_files(project_files()):
         if "place: " in text:
             path.write_text(filled(text, fills), encoding="utf-8")
     shutil.rmtree(STACK_DIR, ignore_errors=True)
@@ -77,15 +79,19 @@ def folders_of(choice: str, value: str) -> list[Path]:
     return sorted(path for path in (STACK_DIR / choice).glob("*") if value in path.name.split("+"))
 
 
-def shared_texts() -> list[tuple[Path, str]]:
-    """Every text file of the project outside ``_stack``, with its content."""
+def project_files() -> list[Path]:
+    """Every file of the project outside ``_stack``."""
+    return sorted(p for p in Path().rglob("*") if p.is_file() and p.parts[0] not in (STACK_DIR.name, ".git"))
+
+
+def text_files(paths: list[Path]) -> list[tuple[Path, str]]:
+    """Each of ``paths`` that holds text, with its content."""
     texts = []
-    for path in sorted(Path().rglob("*")):
-        if path.is_file() and path.parts[0] not in (STACK_DIR.name, ".git"):
-            try:
-                texts.append((path, path.read_text(encoding="utf-8")))
-            except UnicodeDecodeError:
-                continue
+    for path in paths:
+        try:
+            texts.append((path, path.read_text(encoding="utf-8")))
+        except UnicodeDecodeError:
+            continue
     return texts
 
 

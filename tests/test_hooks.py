@@ -334,6 +334,20 @@ def test_places_take_the_chosen_values_lines_in_stack_order_and_vanish_when_empt
     assert not (project / "_stack").exists()
 
 
+def test_a_chosen_values_own_file_may_mark_a_place_for_another_choice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = render_hook("post_gen_project", tmp_path, serving="modal", ci="github")
+    project = tmp_path / "project"
+    put(project / "_stack/ci/github/.github/workflows/ci.yml", "steps:\n  # place: ci-steps\n")
+    put(project / "_stack/serving/modal/_places/ci-steps", "  - run: modal deploy\n")
+    monkeypatch.chdir(project)
+
+    hook.apply_stack()
+
+    assert (project / ".github/workflows/ci.yml").read_text() == "steps:\n  - run: modal deploy\n"
+
+
 def test_lines_for_a_place_no_file_marks_are_refused_before_anything_moves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,7 +29,7 @@ def pandas_training_set(settings: Any, package: str) -> Any:
     """The training set, one row per session: what ``dbt/models`` computes, in pandas."""
     import pandas as pd
 
-    log_schema = importlib.import_module(f"{package}.event_log").LOG_SCHEMA
+    log_schema = importlib.import_module(f"{package}.log.events").LOG_SCHEMA
     events = pd.read_parquet(settings.log_dir, columns=log_schema.names)
     # stg_events: clean the codes; a producer retry can log an event twice, the copy that arrived first wins.
     for column in ("event_type", "category"):

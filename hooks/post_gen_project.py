@@ -44,8 +44,8 @@ MARKER = re.compile(r"^[ \t]*(?:# place: ([a-z0-9-]+)|<!-- place: ([a-z0-9-]+) -
 def apply_stack() -> None:
     """Move the chosen values' files into the project, fill the shared files' places, drop `_stack`.
 
-    Refuses, before changing anything, a file that two of the chosen folders both provide, and a place that
-    no shared file marks.
+    Refuses, before changing anything, a file that two of the chosen folders both provide, or that a shared
+    file already is, and a place that no shared file marks.
     """
     moves: dict[Path, Path] = {}
     fills: dict[str, list[str]] = {}
@@ -57,6 +57,8 @@ def apply_stack() -> None:
                     fills.setdefault(target.name, []).append(source.read_text(encoding="utf-8"))
                 elif target in moves:
                     sys.exit(f"error: {moves[target]} and {source} would both become {target}: keep one")
+                elif target.exists():
+                    sys.exit(f"error: {source} would replace the shared {target}: keep one")
                 else:
                     moves[target] = source
     # A place may be marked by a shared file, by a chosen value's own file, or by what a value adds.

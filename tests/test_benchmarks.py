@@ -28,7 +28,7 @@ sys.path.insert(0, sys.argv[1])
 from baseline import fingerprint, pandas_training_set
 from purchase_intent.settings import Settings
 from purchase_intent.training_set import COLUMNS, CONTRACT, KEY
-from purchase_intent.warehouse import load_training_set
+from purchase_intent.warehouse.read import load_training_set
 
 settings = Settings(workspace=sys.argv[2])
 ours, dbt = pandas_training_set(settings, "purchase_intent"), load_training_set(settings)

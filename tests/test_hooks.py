@@ -310,6 +310,24 @@ def test_a_file_two_chosen_folders_provide_is_refused_before_anything_moves(
     assert not (project / "tests").exists()
 
 
+def test_a_chosen_folders_file_that_would_replace_a_shared_one_is_refused_before_anything_moves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = render_hook("post_gen_project", tmp_path, serving="modal")
+    project = tmp_path / "project"
+    put(project / "tests" / "test_fuzz.py", "shared")
+    put(project / "_stack" / "serving" / "modal" / "tests" / "test_fuzz.py", "modal")
+    monkeypatch.chdir(project)
+
+    with pytest.raises(SystemExit) as refused:
+        hook.apply_stack()
+
+    assert str(refused.value) == (
+        "error: _stack/serving/modal/tests/test_fuzz.py would replace the shared tests/test_fuzz.py: keep one"
+    )
+    assert (project / "_stack" / "serving" / "modal" / "tests" / "test_fuzz.py").read_text() == "modal"
+
+
 def test_places_take_the_chosen_values_lines_in_stack_order_and_vanish_when_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

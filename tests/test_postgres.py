@@ -43,7 +43,7 @@ DBT_VARS = json.dumps(
 FINGERPRINT = """
 import hashlib, json
 import pandas as pd
-from purchase_intent.warehouse import load_training_set
+from purchase_intent.warehouse.read import load_training_set
 
 frame = load_training_set().sort_values("session_id").reset_index(drop=True)
 for name in frame.columns:
@@ -59,9 +59,9 @@ print(json.dumps({"rows": len(frame), "columns": list(frame.columns), "sha256": 
 SESSIONS_OF_BATCH = """
 import json, sys
 import pyarrow.parquet as pq
-from purchase_intent.event_log import log_files
+from purchase_intent.log.events import log_files
 from purchase_intent.settings import Settings
-from purchase_intent.warehouse import load_training_set
+from purchase_intent.warehouse.read import load_training_set
 
 batch = next(path for path in log_files(Settings()) if path.stem == sys.argv[1])
 sessions = set(pq.read_table(batch, columns=["session_id"])["session_id"].to_pylist())
@@ -174,8 +174,8 @@ class Builds:
 def built(postgres_project: tuple[Path, int], postgres: Postgres, loaded: str) -> Builds:
     project, _ = postgres_project
     prod = postgres.env | {"DBT_TARGET": "prod"}
-    printed = run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env=prod)
-    run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env={"DBT_TARGET": "dev"})
+    printed = run([".venv/bin/python", "-m", "purchase_intent.warehouse.transform"], cwd=project, env=prod)
+    run([".venv/bin/python", "-m", "purchase_intent.warehouse.transform"], cwd=project, env={"DBT_TARGET": "dev"})
     return Builds(
         printed,
         fingerprint(project, prod),
@@ -236,7 +236,7 @@ def test_a_retracted_batch_leaves_both_targets_alike(
     held = sessions_of_batch(project, batch, dev)["in_training_set"]
     assert held > 0, f"the training set has no session of {batch}: retract a batch it has sessions of"
 
-    retract = [".venv/bin/python", "-m", "purchase_intent.event_log", "retract", batch]
+    retract = [".venv/bin/python", "-m", "purchase_intent.log.events", "retract", batch]
     run([*retract, "--reason", RETRACTION_REASON], cwd=project)
     loaded = run("make load-raw", cwd=project, env=postgres.env)
     again = run("make load-raw", cwd=project, env=postgres.env)
@@ -249,8 +249,8 @@ def test_a_retracted_batch_leaves_both_targets_alike(
     )
     assert postgres.query(retracted) == f"1 {batch} 0 {RETRACTION_REASON}"
 
-    run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env=prod)
-    run([".venv/bin/python", "-m", "purchase_intent.transform"], cwd=project, env=dev)
+    run([".venv/bin/python", "-m", "purchase_intent.warehouse.transform"], cwd=project, env=prod)
+    run([".venv/bin/python", "-m", "purchase_intent.warehouse.transform"], cwd=project, env=dev)
 
     on_postgres, on_duckdb = fingerprint(project, prod), fingerprint(project, dev)
     assert on_postgres == on_duckdb

@@ -205,8 +205,8 @@ def bench_size(size: int, workspace: Path) -> dict[str, Any]:
     # Imported here, in the parent only: each stage's process loads only what its stage needs.
     import pyarrow.parquet as pq
 
-    from {{ cookiecutter.module_name }}.event_log import log_files
-    from {{ cookiecutter.module_name }}.sample import write_sample
+    from {{ cookiecutter.module_name }}.log.events import log_files
+    from {{ cookiecutter.module_name }}.log.sample import write_sample
 
     settings = Settings(workspace=workspace)
     if len(log_files(settings)) < settings.sample_days:  # else reuse it: generation is deterministic

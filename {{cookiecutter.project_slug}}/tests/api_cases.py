@@ -1,12 +1,12 @@
 """A test model, a valid session, and the bad requests every serving target must refuse with a 4xx.
 
-Each serving target's tests send these bodies through its own transport; the expected status and the words
-the error must contain are the scoring API's (``api.py``) and the data contract's (``contract.toml``), so the
-targets cannot drift apart. The contract's cases are derived from the contract itself: for each rule of each
-field the model reads, and for each rule across them, a session breaking that rule alone. A rule added to the
-contract gets its case, which every target must refuse. The strategies at the end generate hostile requests
-for the fuzz tests: any bytes, JSON of any shape, sessions with values of every type, and bodies around the
-size limit; the raw requests test the local servers' HTTP itself.
+Each serving target's tests send these bodies through its own transport; the expected status and the words the
+error must contain are the scoring API's (``serving/api.py``) and the data contract's (``contract.toml``), so
+the targets cannot drift apart. The contract's cases are derived from the contract itself: for each rule of
+each field the model reads, and for each rule across them, a session breaking that rule alone. A rule added to
+the contract gets its case, which every target must refuse. The strategies at the end generate hostile
+requests for the fuzz tests: any bytes, JSON of any shape, sessions with values of every type, and bodies
+around the size limit; the raw requests test the local servers' HTTP itself.
 """
 
 import contextlib
@@ -25,8 +25,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from {{ cookiecutter.module_name }}.api import MAX_BODY_BYTES, MAX_SESSIONS
 from {{ cookiecutter.module_name }}.contract import Field, Inputs, Rule
+from {{ cookiecutter.module_name }}.serving.api import MAX_BODY_BYTES, MAX_SESSIONS
 from {{ cookiecutter.module_name }}.training_set import CONTRACT, FEATURES
 
 # What the model reads, as the contract declares it; an exported model carries the same (``Inputs.to_json``).

@@ -16,17 +16,17 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }} import pipeline
-from {{ cookiecutter.module_name }}.promotion import Examples
+from {{ cookiecutter.module_name }}.log.sample import write_sample
+from {{ cookiecutter.module_name }}.release.promotion import Examples
 from {{ cookiecutter.module_name }}.runs import Run, begin
-from {{ cookiecutter.module_name }}.sample import write_sample
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import CONTRACT, FEATURES, KEY
-from {{ cookiecutter.module_name }}.warehouse import load_training_set
+from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
 
 if TYPE_CHECKING:
+    from {{ cookiecutter.module_name }}.model.train import TrainedModel
     from {{ cookiecutter.module_name }}.pipeline import RunSummary
-    from {{ cookiecutter.module_name }}.train import TrainedModel
-    from {{ cookiecutter.module_name }}.transform import TransformResult
+    from {{ cookiecutter.module_name }}.warehouse.transform import TransformResult
 
 # Big enough that every split has sessions and purchases, small enough to build in seconds.
 TINY_SAMPLE_EVENTS = 30_000
@@ -100,7 +100,7 @@ class Built:
 def tiny_build(_tiny_log: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The tiny log, built once per test run. dbt is imported here rather than at the top: it takes a second,
     and pytest-xdist's controller, which runs no test, reads this file too."""
-    from {{ cookiecutter.module_name }}.transform import build
+    from {{ cookiecutter.module_name }}.warehouse.transform import build
 
     def build_log(workspace: Path) -> Built:
         shutil.copytree(_tiny_log, workspace / "data" / "log")
@@ -138,7 +138,7 @@ class Trained:
 @pytest.fixture(scope="session")
 def trained(training_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Trained:
     """Trained once per test run; the model family's import waits until a packaging test asks for it."""
-    from {{ cookiecutter.module_name }}.train import train
+    from {{ cookiecutter.module_name }}.model.train import train
 
     def train_tiny(_unused: Path) -> Trained:
         model = train(training_frame, Settings())
@@ -193,7 +193,7 @@ def make_package(settings: Settings) -> None:
     """What `make package` runs, in this test's workspace."""
     variable = "{{ cookiecutter.module_name | upper }}_WORKSPACE"
     environment = os.environ | {variable: str(settings.workspace)}
-    command = [sys.executable, "-m", f"{PACKAGE}.package"]
+    command = [sys.executable, "-m", f"{PACKAGE}.release.package"]
     subprocess.run(command, env=environment, check=True, capture_output=True)
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA, log_files
+from {{ cookiecutter.module_name }}.log.events import LOG_SCHEMA, log_files
 from {{ cookiecutter.module_name }}.runs import exclusive
 from {{ cookiecutter.module_name }}.settings import Settings
 

@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from {{ cookiecutter.module_name }} import pipeline
-from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA, log_files
-from {{ cookiecutter.module_name }}.gate import QualityGateError
+from {{ cookiecutter.module_name }}.log.events import LOG_SCHEMA, log_files
+from {{ cookiecutter.module_name }}.model.train import TrainedModel
+from {{ cookiecutter.module_name }}.quality.gate import QualityGateError
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.train import TrainedModel
-from {{ cookiecutter.module_name }}.transform import TransformError
+from {{ cookiecutter.module_name }}.warehouse.transform import TransformError
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """One contract, every door: contract.toml is read strictly, and dbt's tests are exactly the contract's rules.
 
-The log's door is tested in test_event_log.py, the quality gate's in test_quality.py and serving's in the API
+The log's door is tested in log/test_events.py, the quality gate's in quality/ and serving's in the API
 tests, each with cases derived from the contract (contract_cases.py).
 """
 
@@ -19,20 +19,21 @@ from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from {{ cookiecutter.module_name }} import dbt_contract, gate, quality
 from {{ cookiecutter.module_name }}.contract import CONTRACT_PATH, ContractError, load
-from {{ cookiecutter.module_name }}.event_log import LOG_SCHEMA, append_batch, log_files, retract
+from {{ cookiecutter.module_name }}.log.events import LOG_SCHEMA, append_batch, log_files, retract
+from {{ cookiecutter.module_name }}.log.sample import EVENT_TYPES
+from {{ cookiecutter.module_name }}.quality import checks, gate
 from {{ cookiecutter.module_name }}.runs import begin
-from {{ cookiecutter.module_name }}.sample import EVENT_TYPES
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.transform import (
+from {{ cookiecutter.module_name }}.warehouse import dbt_tests
+from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
+from {{ cookiecutter.module_name }}.warehouse.transform import (
     TransformError,
     build,
     dbt_arguments,
     dbt_environment,
     environment,
 )
-from {{ cookiecutter.module_name }}.warehouse import load_training_set
 
 from .contract_cases import (
     CONTRACT,
@@ -58,13 +59,13 @@ DBT_TESTS = {
 
 
 def test_dbt_tests_are_written_from_the_contract() -> None:
-    assert dbt_contract.stale(load()) == [], "run `make contract`"
+    assert dbt_tests.stale(load()) == [], "run `make contract`"
 
 
 def test_a_build_refuses_dbt_tests_that_drift_from_the_contract(
     tiny_log: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dbt_contract, "stale", lambda contract: [Path("models/ml/_training_set.yml")])
+    monkeypatch.setattr(dbt_tests, "stale", lambda contract: [Path("models/ml/_training_set.yml")])
 
     with pytest.raises(TransformError, match=r"differ from contract.toml: run `make contract`"):
         build(tiny_log)
@@ -72,14 +73,14 @@ def test_a_build_refuses_dbt_tests_that_drift_from_the_contract(
 
 def test_make_contract_writes_what_the_check_expects(tmp_path: Path) -> None:
     dbt_dir = tmp_path / "dbt"
-    for path in dbt_contract.properties(CONTRACT):
+    for path in dbt_tests.properties(CONTRACT):
         (dbt_dir / path).parent.mkdir(parents=True, exist_ok=True)
         (dbt_dir / path).write_text("stale\n")
 
-    written = dbt_contract.write(CONTRACT, dbt_dir)
+    written = dbt_tests.write(CONTRACT, dbt_dir)
 
-    assert len(written) == 2 and dbt_contract.stale(CONTRACT, dbt_dir) == []
-    assert dbt_contract.write(CONTRACT, dbt_dir) == []
+    assert len(written) == 2 and dbt_tests.stale(CONTRACT, dbt_dir) == []
+    assert dbt_tests.write(CONTRACT, dbt_dir) == []
 
 
 def declared(tmp_path: Path, old: str, new: str) -> Path:
@@ -129,11 +130,11 @@ def test_a_rule_added_to_the_contract_becomes_a_dbt_test(tmp_path: Path) -> None
     feature = '[training_set.features.n_pageviews]\ntype = "integer"\nmin = 0'
     contract = load(declared(tmp_path, feature, f"{feature}\nmax = 500"))
 
-    text = dbt_contract.properties(contract)[Path("models/ml/_training_set.yml")]
+    text = dbt_tests.properties(contract)[Path("models/ml/_training_set.yml")]
 
     assert (
         "max_value: 500" in text
-        and "max_value: 500" not in dbt_contract.properties(CONTRACT)[Path("models/ml/_training_set.yml")]
+        and "max_value: 500" not in dbt_tests.properties(CONTRACT)[Path("models/ml/_training_set.yml")]
     )
 
 
@@ -307,7 +308,7 @@ def test_anything_the_log_accepts_builds_and_passes_the_gate(
 
     frame = load_training_set(settings)
     run = begin(settings)
-    failures = quality.check(frame, settings, run.quality_dir) + gate.table_failures(frame, settings)
+    failures = checks.check(frame, settings, run.quality_dir) + gate.table_failures(frame, settings)
     assert failures == [], failures
     assert transform.tests > 0
 
@@ -322,5 +323,5 @@ def test_a_time_bound_with_an_offset_is_the_same_instant_at_every_door(tmp_path:
     assert field.problem("1999-12-31T21:30:00Z") is not None
     assert (
         "not_before: '1999-12-31 22:00:00'"
-        in dbt_contract.properties(contract)[Path("models/staging/_stg_events.yml")]
+        in dbt_tests.properties(contract)[Path("models/staging/_stg_events.yml")]
     )

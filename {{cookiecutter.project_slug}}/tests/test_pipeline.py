@@ -7,13 +7,13 @@ import pytest
 
 from {{ cookiecutter.module_name }} import pipeline
 from {{ cookiecutter.module_name }}.errors import StageError
-from {{ cookiecutter.module_name }}.evaluate import ModelGateError
-from {{ cookiecutter.module_name }}.event_log import log_files
-from {{ cookiecutter.module_name }}.gate import QualityGateError, accepted_rows
+from {{ cookiecutter.module_name }}.log.events import log_files
+from {{ cookiecutter.module_name }}.log.sample import write_sample
+from {{ cookiecutter.module_name }}.model.evaluate import ModelGateError
+from {{ cookiecutter.module_name }}.quality.gate import QualityGateError, accepted_rows
 from {{ cookiecutter.module_name }}.runs import ConcurrentRunError, Run, accepted, begin, exclusive
-from {{ cookiecutter.module_name }}.sample import write_sample
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.transform import TransformError
+from {{ cookiecutter.module_name }}.warehouse.transform import TransformError
 
 from .conftest import TINY_SAMPLE_EVENTS, FirstRun
 

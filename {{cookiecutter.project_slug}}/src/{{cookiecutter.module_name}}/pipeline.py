@@ -25,11 +25,11 @@ from .runs import recording as recording
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .evaluate import Evaluation
-    from .gate import QualityReport
-    from .promotion import Bundle
-    from .train import TrainedModel
-    from .transform import TransformResult
+    from .model.evaluate import Evaluation
+    from .model.train import TrainedModel
+    from .quality.gate import QualityReport
+    from .release.promotion import Bundle
+    from .warehouse.transform import TransformResult
 
 # Size of the sample log `make run` creates when the log is empty: seconds to build, enough to learn from.
 DEFAULT_SAMPLE_EVENTS = 200_000
@@ -51,8 +51,8 @@ class RunSummary:
 
 def prepare_log(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) -> int:
     """Make sure there is something to learn from: a sample log when the log is empty; returns its files."""
-    from .event_log import log_files, manifests
-    from .sample import write_sample
+    from .log.events import log_files, manifests
+    from .log.sample import write_sample
 
     # Only an empty log gets a sample: a log whose batches were all quarantined is a real one.
     if not log_files(settings) and not manifests(settings):
@@ -73,37 +73,37 @@ def begin_run(settings: Settings) -> Run:
 
 def build_tables(settings: Settings) -> "TransformResult":
     """dbt build; on prod, the log's new batches are first loaded into the warehouse (``load_raw``)."""
-    from .targets import target
-    from .transform import build
+    from .warehouse.targets import target
+    from .warehouse.transform import build
 
     if target() != "dev":
         # Only here: the production client is slow to import, and dev never needs it.
-        from .load_raw import load_new_batches
+        from .warehouse.load_raw import load_new_batches
 
         load_new_batches(settings)
     return build(settings)
 
 
 def check_quality(settings: Settings, run: Run) -> "QualityReport":
-    from . import gate, quality
-    from .warehouse import load_training_set
+    from .quality import checks, gate
+    from .warehouse.read import load_training_set
 
     frame = load_training_set(settings)
-    return gate.run(frame, quality.check(frame, settings, run.quality_dir), settings, run)
+    return gate.run(frame, checks.check(frame, settings, run.quality_dir), settings, run)
 
 
 def train_model(settings: Settings) -> "TrainedModel":
-    from .train import train
-    from .warehouse import load_training_set
+    from .model.train import train
+    from .warehouse.read import load_training_set
 
     return train(load_training_set(settings), settings)
 
 
 def evaluate_model(model: "TrainedModel", settings: Settings, run: Run) -> "Evaluation":
     """Evaluate on the holdout, record the run with the tracker, then apply the model gate."""
-    from .evaluate import evaluate, model_gate
-    from .tracking import record_run
-    from .warehouse import load_training_set
+    from .model.evaluate import evaluate, model_gate
+    from .model.tracking import record_run
+    from .warehouse.read import load_training_set
 
     evaluation = evaluate(model, load_training_set(settings), settings, run.evaluation_dir)
     record_run(model, evaluation, settings)  # failed candidates are worth recording too
@@ -113,10 +113,10 @@ def evaluate_model(model: "TrainedModel", settings: Settings, run: Run) -> "Eval
 
 def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Settings, run: Run) -> "Bundle":
     """Build and check the bundle in the run's folder, then accept the run: model, evidence and bundle."""
-    from .package import package
-    from .promotion import with_metadata
+    from .release.package import package
+    from .release.promotion import with_metadata
     from .training_set import HOLDOUT, KEY, SPLIT
-    from .warehouse import load_training_set
+    from .warehouse.read import load_training_set
 
     training_set = load_training_set(settings)
     holdout = training_set[training_set[SPLIT] == HOLDOUT].head(BUNDLE_CHECK_ROWS)

@@ -14,7 +14,7 @@ def base_url() -> Iterator[str]:
     """`make serve-local`'s server, serving the stand-in model on a free port of localhost: its address.
 
     What it prints goes to this process's stdout and stderr, where ``capfd`` finds it."""
-    from {{ cookiecutter.module_name }}.serve_local import make_server
+    from {{ cookiecutter.module_name }}.serving.serve_local import make_server
 
     from .api_cases import SCORER
 

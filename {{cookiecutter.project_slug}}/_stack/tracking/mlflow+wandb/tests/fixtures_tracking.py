@@ -13,11 +13,11 @@ import pytest
 
 from {{ cookiecutter.module_name }}.settings import Settings
 
-from .tracker_variables import TRACKER_VARIABLES
+from .model.tracker_variables import TRACKER_VARIABLES
 
 if TYPE_CHECKING:
-    from {{ cookiecutter.module_name }}.evaluate import Evaluation
-    from {{ cookiecutter.module_name }}.train import TrainedModel
+    from {{ cookiecutter.module_name }}.model.evaluate import Evaluation
+    from {{ cookiecutter.module_name }}.model.train import TrainedModel
 
 # record_run in a fresh interpreter, refusing and noting every name lookup beyond this machine, including
 # those made on the way out (trackers send usage metrics when the process exits).
@@ -40,7 +40,7 @@ def local_only(host, *args, **kwargs):
     return lookup(host, *args, **kwargs)
 
 socket.getaddrinfo = local_only
-from {{ cookiecutter.module_name }}.tracking import record_run
+from {{ cookiecutter.module_name }}.model.tracking import record_run
 
 with open(saved, "rb") as file:
     record_run(*pickle.load(file))
@@ -59,8 +59,8 @@ def evaluated(
     training_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple["TrainedModel", "Evaluation"]:
     """One model and its evaluation, recorded by each tracking test into its own workspace."""
-    from {{ cookiecutter.module_name }}.evaluate import evaluate
-    from {{ cookiecutter.module_name }}.train import train
+    from {{ cookiecutter.module_name }}.model.evaluate import evaluate
+    from {{ cookiecutter.module_name }}.model.train import train
 
     settings = Settings(workspace=tmp_path_factory.mktemp("evaluated"))
     model = train(training_frame, settings)

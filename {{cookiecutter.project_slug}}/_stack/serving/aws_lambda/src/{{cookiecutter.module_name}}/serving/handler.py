@@ -18,8 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..api import Model, Payload, RequestError, check_route, health, respond
-from ..scoring import Scorer
+from .api import Model, Payload, RequestError, check_route, health, respond
+from .scoring import Scorer
 
 MODEL_PATH = Path(os.environ.get("MODEL_PATH", Path(__file__).with_name("model.json")))
 

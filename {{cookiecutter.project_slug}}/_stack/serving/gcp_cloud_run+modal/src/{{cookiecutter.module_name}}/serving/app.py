@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from ..api import Model, Payload, RequestError, check_route, health, read_body, respond
+from .api import Model, Payload, RequestError, check_route, health, read_body, respond
 
 
 def create_app(model: Model) -> FastAPI:

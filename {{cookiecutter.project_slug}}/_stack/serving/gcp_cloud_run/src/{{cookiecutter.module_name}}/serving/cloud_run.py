@@ -8,10 +8,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from ..scoring import Scorer
 from .app import create_app
+from .scoring import Scorer
 
-# The image carries the model beside this file (package.py puts it there).
+# The image carries the model beside this file (release/package.py puts it there).
 MODEL_PATH = Path(__file__).with_name("model.json")
 
 

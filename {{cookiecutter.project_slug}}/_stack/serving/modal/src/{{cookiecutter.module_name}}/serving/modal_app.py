@@ -22,8 +22,8 @@ from pathlib import Path
 import modal
 from fastapi import FastAPI
 
-from {{ cookiecutter.module_name }}.scoring import Scorer
 from {{ cookiecutter.module_name }}.serving.app import create_app
+from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 
 PACKAGE = "{{ cookiecutter.module_name }}"
 HERE = Path(__file__).resolve().parent

@@ -22,8 +22,8 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Protocol
 
-from {{ cookiecutter.module_name }}.api import Model, Payload, respond
-from {{ cookiecutter.module_name }}.scoring import Scorer
+from {{ cookiecutter.module_name }}.serving.api import Model, Payload, respond
+from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 
 JSON = "application/json"
 Answer = tuple[int, Payload]

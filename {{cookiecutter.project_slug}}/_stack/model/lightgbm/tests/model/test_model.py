@@ -1,0 +1,102 @@
+"""LightGBM: early stopping on the validation split, the cores given, an export that scores exactly alike."""
+
+import math
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.model.train import MAX_TREES, TrainedModel, train
+from {{ cookiecutter.module_name }}.release.promotion import with_metadata
+from {{ cookiecutter.module_name }}.resources import usable_cpus
+from {{ cookiecutter.module_name }}.serving.scoring import Scorer
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.training_set import FEATURES, LABEL, SPLIT
+
+
+@pytest.fixture(scope="module")
+def model(training_frame: pd.DataFrame) -> TrainedModel:
+    return train(training_frame, Settings())
+
+
+def scored(model: TrainedModel, rows: pd.DataFrame) -> list[float]:
+    scorer = Scorer.from_export(with_metadata(model.export(), {}))
+    return [scorer.probability(dict(zip(model.features, row, strict=True))) for row in rows.to_numpy()]
+
+
+def test_early_stopping_stops_well_before_the_cap(model: TrainedModel) -> None:
+    assert 1 <= model.params["trees"] < MAX_TREES / 2
+    assert model.booster.num_trees() == model.params["trees"]
+
+
+def test_the_number_of_trees_is_chosen_on_the_validation_split(
+    model: TrainedModel, training_frame: pd.DataFrame
+) -> None:
+    noise = training_frame.copy()
+    validation = noise[SPLIT] == "validation"
+    noise.loc[validation, LABEL] = np.random.default_rng(0).permutation(noise.loc[validation, LABEL])
+
+    # With validation labels that nothing predicts, more trees only overfit: stopping comes much sooner.
+    assert train(noise, Settings()).params["trees"] < model.params["trees"] / 2
+
+
+def test_lightgbm_uses_the_cores_given(training_frame: pd.DataFrame) -> None:
+    assert train(training_frame, Settings(cpu=1)).booster.params["num_threads"] == 1
+    greedy = train(training_frame, Settings(cpu=512))
+    assert greedy.booster.params["num_threads"] == greedy.cpus == usable_cpus(512)
+
+
+def test_the_trees_do_not_depend_on_the_number_of_threads(
+    model: TrainedModel, training_frame: pd.DataFrame
+) -> None:
+    assert train(training_frame, Settings(cpu=1)).export() == model.export()
+
+
+def test_the_export_scores_every_session_exactly_like_lightgbm(
+    model: TrainedModel, training_frame: pd.DataFrame
+) -> None:
+    rows = training_frame[list(FEATURES)]
+
+    assert scored(model, rows) == model.predict_proba(rows).tolist()
+
+
+def test_values_on_a_threshold_and_odd_values_go_where_lightgbm_sends_them(model: TrainedModel) -> None:
+    thresholds = sorted({t for tree in model.export()["trees"] for t in tree["threshold"]})
+    odd = [0.0, -0.0, 1e-40, -1e-40, math.nan, -1.0, 1e12, -1e12]
+    probes = [*thresholds, *(math.nextafter(t, math.inf) for t in thresholds), *odd]
+    # Every feature takes every probe value in turn, the others keeping a typical session's values.
+    typical = np.tile(np.arange(1.0, len(FEATURES) + 1), (len(probes) * len(FEATURES), 1))
+    for column in range(len(FEATURES)):
+        typical[column * len(probes) : (column + 1) * len(probes), column] = probes
+    rows = pd.DataFrame(typical, columns=list(FEATURES))
+
+    assert scored(model, rows) == model.predict_proba(rows).tolist()
+
+
+@pytest.mark.parametrize("zero_as_missing", [False, True])
+def test_missing_values_follow_the_default_direction_learned_by_lightgbm(zero_as_missing: bool) -> None:
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=(3000, 3))
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values[rng.random(values.shape) < 0.2] = 0.0
+    # Missing values carry signal, so LightGBM learns where to send them.
+    labels = np.isnan(values[:, 0]) | (np.nan_to_num(values[:, 1]) > 0.5)
+    names = FEATURES[:3]
+    params = {"objective": "binary", "num_leaves": 7, "zero_as_missing": zero_as_missing, "verbosity": -1}
+    booster = lgb.train(params, lgb.Dataset(values, labels, feature_name=list(names)), num_boost_round=20)
+    model = TrainedModel(booster, names, {}, validation_average_precision=0.0, rows=len(values), cpus=1)
+    rows = pd.DataFrame(values, columns=list(names))
+
+    missing = {kind for tree in model.export()["trees"] for kind in tree["missing"]}
+    assert ("Zero" if zero_as_missing else "NaN") in missing
+    assert scored(model, rows) == model.predict_proba(rows).tolist()
+
+
+def test_a_model_that_is_not_a_binary_classifier_cannot_be_exported() -> None:
+    values = np.random.default_rng(0).normal(size=(200, 2))
+    booster = lgb.train({"objective": "regression", "verbosity": -1}, lgb.Dataset(values, values[:, 0]), 2)
+    model = TrainedModel(booster, ("a", "b"), {}, validation_average_precision=0.0, rows=200, cpus=1)
+
+    with pytest.raises(ValueError, match="only the binary objective"):
+        model.export()

@@ -1,1 +1,0 @@
-"""The serving runtime: standard library only, so the deployment bundle is small and starts fast."""

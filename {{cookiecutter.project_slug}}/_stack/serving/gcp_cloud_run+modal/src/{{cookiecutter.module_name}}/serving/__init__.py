@@ -1,1 +1,0 @@
-"""The serving app: FastAPI over the standard-library scoring API and scorer, none of the training stack."""

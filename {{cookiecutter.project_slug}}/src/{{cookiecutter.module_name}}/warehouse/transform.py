@@ -1,0 +1,261 @@
+"""The transform stage: rebuild the warehouse from the event log with ``dbt build``.
+
+``dbt build`` runs every model and its tests in dependency order, so a failed check stops the build before
+anything downstream of it is built; this stage then raises, which stops the pipeline before training. dbt runs
+in-process and gets the cutoffs and the log location from Settings, the same values Python uses.
+
+On the local warehouse, dbt builds a new file beside the current one, which replaces it only once every model
+and test passed: readers never meet a build in progress, and a failed build leaves the last good warehouse as
+it was (the failed one is kept in ``data/failed_build/`` to look into).
+"""
+
+import argparse
+import json
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.artifacts.resources.types import NodeType
+from dbt.artifacts.schemas.run import RunExecutionResult, RunResult
+from dbt.cli.main import dbtRunner
+
+from ..contract import load
+from ..errors import StageError
+from ..log.events import RETRACTION_SCHEMA, log_files, retraction_files
+from ..resources import duckdb_memory_limit_mb
+from ..settings import Settings
+from . import dbt_tests
+
+# dbt result statuses that stop the pipeline: a model that errored, a test that failed or could not run.
+FAILED = {"error", "fail", "runtime error"}
+# Failing rows quoted for each failed test: enough to see what is wrong.
+EXAMPLES = 3
+# What to do, by the words in a failed test's name.
+HINTS = {
+    "stg_events": "the log holds events that break contract.toml (written around append_batch, which "
+    "quarantines them): retract their batch (`make retract BATCH=... REASON=...`) and run again",
+    "splits_are_usable": "a split has no sessions or an implausible purchase rate: append more events "
+    "(`make sample`), or move the cutoffs in settings.py",
+}
+
+
+class TransformError(StageError):
+    """The warehouse could not be built from the log."""
+
+
+@dataclass(frozen=True)
+class TransformResult:
+    """What a successful build did; ``warnings`` are the tests that found something not worth stopping for."""
+
+    models: int
+    tests: int
+    warnings: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        passed = f"dbt build passed: {self.models} models built, {self.tests} tests passed"
+        return "\n".join([passed, *(f"  warning: {warning}" for warning in self.warnings)])
+
+
+def build(settings: Settings | None = None, *, target: str | None = None) -> TransformResult:
+    """Build every model and run every test; raise TransformError listing what failed.
+
+    ``target`` picks a profile output (default: ``DBT_TARGET``, else ``dev``, the local DuckDB warehouse).
+    """
+    settings = settings or Settings()
+    outdated = dbt_tests.stale(load())
+    if outdated:
+        names = ", ".join(path.name for path in outdated)
+        raise TransformError(
+            f"dbt's tests ({names}) differ from contract.toml: run `make contract`, then again"
+        )
+    local = _builds_locally(target)
+    if local and not log_files(settings):
+        raise TransformError(
+            f"the event log at {settings.log_dir} is empty: append events first "
+            "(`make sample` writes a sample log)"
+        )
+    # Locally, dbt builds a new file that replaces the warehouse once everything passed. Other targets build
+    # in their warehouse, and the local file is left alone.
+    database = settings.data_dir / ".build" / settings.warehouse_path.name
+    if local:
+        _remove_database(database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+    target_dir, log_dir = settings.dbt_target_dir, settings.dbt_log_dir
+    with environment(dbt_environment(settings, database)):
+        outcome = dbtRunner().invoke(dbt_arguments(settings, "build", target))
+    # DuckDB keeps the warehouse open between builds in one process (keep_open in profiles.yml); close it, so
+    # the stages after this one can open it with their own settings. (dbt-duckdb has no type hints.)
+    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
+
+    details = f"details: {log_dir / 'dbt.log'}, compiled SQL in {target_dir / 'compiled'}"
+    if not isinstance(outcome.result, RunExecutionResult):
+        raise TransformError(f"dbt build could not start: {_one_line(outcome.exception)}\n{details}")
+    results = outcome.result.results
+    failed = [r for r in results if str(r.status) in FAILED]
+    if failed or not outcome.success:
+        examples = database if local else None
+        if local:
+            kept = settings.data_dir / "failed_build" / database.name
+            _remove_database(kept)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            database.replace(kept)
+            examples = kept
+            details += (
+                f"; the failed build is in {kept}, and the warehouse from the last good build is unchanged"
+            )
+        raise TransformError(_failure_report(failed, results, details, outcome.exception, examples))
+    if local:
+        # The new file replaces the old in one rename; the old one's write-ahead log must not outlive it.
+        settings.warehouse_path.with_name(f"{settings.warehouse_path.name}.wal").unlink(missing_ok=True)
+        database.replace(settings.warehouse_path)
+    return TransformResult(
+        models=sum(r.node.resource_type == NodeType.Model for r in results),
+        tests=sum(r.node.resource_type == NodeType.Test for r in results),
+        warnings=tuple(
+            f"{r.node.name}: {_one_line(r.message)}{_rows(r, settings.warehouse_path if local else None)}"
+            for r in results
+            if str(r.status) == "warn"
+        ),
+    )
+
+
+def dbt_arguments(settings: Settings, command: str, target: str | None = None) -> list[str]:
+    """dbt's command line for ``command`` ("build", "test"...) on this workspace's log and settings."""
+    target_dir, log_dir = settings.dbt_target_dir, settings.dbt_log_dir
+    return [
+        command,
+        *("--project-dir", str(settings.dbt_dir), "--profiles-dir", str(settings.dbt_dir)),
+        *("--vars", json.dumps(dbt_vars(settings))),
+        *("--target-path", str(target_dir), "--log-path", str(log_dir)),
+        # The outcome is reported by the return value or the exception; the full log goes to dbt.log.
+        *("--log-level", "none", "--log-level-file", "debug"),
+        *(("--target", target) if target else ()),
+    ]
+
+
+def dbt_environment(settings: Settings, database: Path) -> dict[str, str]:
+    """What dbt's profile reads from the environment: the DuckDB file and its memory, no usage statistics."""
+    return {
+        "DBT_DUCKDB_PATH": str(database),
+        "DBT_DUCKDB_MEMORY_LIMIT": f"{duckdb_memory_limit_mb(settings.memory_mb)}MB",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_vars(settings: Settings) -> dict[str, str]:
+    """What dbt receives as ``--vars``: the settings' cutoffs and log, and where the retractions are (an
+    empty file while there are none: a file pattern that matches nothing is an error to DuckDB)."""
+    if retraction_files(settings):
+        retractions = f"{settings.retractions_dir.as_posix()}/ingest_date=*/*.parquet"
+    else:
+        empty = settings.dbt_target_dir.parent / "no_retractions.parquet"
+        if not empty.exists():
+            empty.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(RETRACTION_SCHEMA.empty_table(), empty)
+        retractions = empty.as_posix()
+    return settings.dbt_vars | {"retractions_path": retractions}
+
+
+def _remove_database(path: Path) -> None:
+    """A DuckDB file and its write-ahead log, left by an earlier build."""
+    for leftover in (path, path.with_name(f"{path.name}.wal")):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def _builds_locally(target: str | None) -> bool:
+    """Whether dbt reads the log files in place (DuckDB) rather than a raw table in a warehouse."""
+    return (target or os.environ.get("DBT_TARGET") or "dev") == "dev"
+
+
+def _failure_report(
+    failed: Sequence[RunResult],
+    results: Sequence[RunResult],
+    details: str,
+    exception: BaseException | None,
+    database: Path | None,
+) -> str:
+    """One readable line per failed model or test with the rows it found, then what was skipped."""
+    lines = [f"dbt build failed: {len(failed)} of {len(results)} models and tests did not pass"]
+    for result in failed:
+        node = result.node
+        found = _rows(result, database)
+        lines.append(
+            f"  {result.status} {node.resource_type} {node.name}: {_one_line(result.message)}{found}"
+        )
+    names = [r.node.name for r in failed if r.node.resource_type == NodeType.Test]
+    lines += [f"  {hint}" for words, hint in HINTS.items() if any(words in name for name in names)]
+    if exception is not None:
+        lines.append(f"  {_one_line(exception)}")
+    skipped = sum(str(r.status) == "skipped" for r in results)
+    if skipped:
+        lines.append(f"  ({skipped} downstream models and tests were skipped)")
+    lines.append(details)
+    return "\n".join(lines)
+
+
+def _rows(result: RunResult, database: Path | None) -> str:
+    """A few of the rows a failed or warning test found, as "; found: split='test', n_sessions=0, ...".
+
+    Only for the local warehouse: the test's compiled query runs again on the file it was built into.
+    """
+    sql = getattr(result.node, "compiled_code", None)
+    if result.node.resource_type != NodeType.Test or not sql or database is None or not database.exists():
+        return ""
+    try:
+        with duckdb.connect(str(database), read_only=True) as connection:
+            # The test's own compiled query, from dbt: nothing here comes from outside the project.
+            found = connection.sql(f"select * from ({sql}) limit {EXAMPLES}")  # noqa: S608
+            names, rows = found.columns, found.fetchall()
+    except duckdb.Error:
+        return ""
+    return "; found: " + " | ".join(
+        ", ".join(f"{n}={_short(v)}" for n, v in zip(names, row, strict=True)) for row in rows
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for dbt's profile, and put back what was there before."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", help="dbt profile output to build (default: DBT_TARGET, else dev)")
+    args = parser.parse_args(argv)
+    try:
+        print(build(target=args.target))
+    except TransformError as error:
+        raise SystemExit(str(error)) from error
+
+
+if __name__ == "__main__":
+    main()

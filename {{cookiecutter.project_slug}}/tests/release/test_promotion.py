@@ -1,0 +1,200 @@
+"""Promotion: a model is versioned from its content and carries its inputs' rules; a run is accepted whole, in
+one step, even when the process is killed at any moment of packaging."""
+
+import io
+import json
+import pickle
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.module_name }}.contract import Inputs
+from {{ cookiecutter.module_name }}.release.promotion import (
+    Bundle,
+    Examples,
+    PackagingError,
+    accepted_model,
+    check_predictions,
+    rebuild,
+    with_metadata,
+)
+from {{ cookiecutter.module_name }}.runs import Run, accept, accepted, begin, clean_up
+from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.training_set import CONTRACT
+
+from ..conftest import Trained
+
+FEATURES = ["n_pageviews", "n_cart_adds"]
+EXPORTED = {"format": "test/1", "features": FEATURES, "weights": [0.5, -1.0]}
+PACKAGE = "{{ cookiecutter.module_name }}"
+
+
+def test_versions_differ_with_the_content_and_carry_the_metrics() -> None:
+    first = with_metadata(EXPORTED, {"average_precision": 0.6})
+    other = with_metadata(EXPORTED | {"weights": [0.5, -1.5]}, {"average_precision": 0.6})
+
+    assert first["version"].rsplit("-", 1)[1] != other["version"].rsplit("-", 1)[1]
+    assert first["metrics"] == {"average_precision": 0.6}
+    assert first["format"] == "test/1"
+
+
+def test_an_exported_model_carries_the_contracts_rules_for_its_features() -> None:
+    inputs = Inputs.of_export(with_metadata(EXPORTED, {}))
+
+    assert inputs.to_json() == CONTRACT.inputs(FEATURES).to_json()
+    assert [feature.name for feature in inputs.features] == FEATURES
+    assert inputs.key.name == CONTRACT.key
+
+
+def test_a_model_exported_before_the_contract_is_refused_with_the_fix() -> None:
+    with pytest.raises(ValueError, match=r"predates the data contract\): train and accept a new one"):
+        Inputs.of_export(EXPORTED)
+
+
+def test_predictions_must_match_one_for_one_within_float_rounding() -> None:
+    check_predictions([0.1, 0.2 + 1e-12], [0.1, 0.2], "the bundle")
+
+    with pytest.raises(PackagingError, match=r"the bundle's predictions differ .* by up to 1\.00e-03"):
+        check_predictions([0.1, 0.201], [0.1, 0.2], "the bundle")
+    with pytest.raises(PackagingError, match="gave 1 predictions for 2 sessions"):
+        check_predictions([0.1], [0.1, 0.2], "the bundle")
+    with pytest.raises(PackagingError, match="differ"):
+        check_predictions([float("nan")], [0.1], "the bundle")
+
+
+def test_accepting_a_run_switches_the_model_its_evidence_and_dist_together(settings: Settings) -> None:
+    runs = [begin(settings) for _ in range(2)]
+    for number, run in enumerate(runs):
+        run.model_path.parent.mkdir(parents=True)
+        run.model_path.write_text(json.dumps({"version": f"v{number}"}))
+        run.bundle_dir.mkdir()
+        (run.bundle_dir / "bundle.txt").write_text(f"v{number}")
+        accept(run, settings)
+
+        assert accepted(settings) == run
+        assert accepted_model(settings)["version"] == f"v{number}"
+        assert (settings.dist_dir / "bundle.txt").read_text() == f"v{number}"
+    assert sorted(p.name for p in settings.artifacts_dir.iterdir()) == ["accepted", "runs"]
+
+
+def test_without_an_accepted_model_packaging_says_to_run_the_pipeline(settings: Settings) -> None:
+    with pytest.raises(SystemExit, match="run `make run` first"):
+        accepted_model(settings)
+
+
+# Packages the same model over and over, each time in a new run carrying the evidence a run's gate and
+# evaluation would have written, until it is killed.
+PACKAGER = f"""
+import pickle, shutil, sys
+from {PACKAGE} import pipeline
+from {PACKAGE}.runs import accepted, begin
+from {PACKAGE}.settings import Settings
+
+settings = Settings(workspace=sys.argv[1])
+with open(sys.argv[2], "rb") as saved:
+    model, metrics = pickle.load(saved)
+print("ready", flush=True)
+while True:
+    previous, run = accepted(settings), begin(settings)
+    for evidence in ("quality", "evaluation"):
+        shutil.copytree(previous.dir / evidence, run.dir / evidence)
+    pipeline.package_model(model, metrics, settings, run)
+"""
+KILLS = 25
+
+
+def bundled_versions(bundle: Path) -> set[str]:
+    """The model version every file of a bundle carries: the exported model in folders, zips and archives,
+    and the predictions' model_version (serving=none)."""
+    versions = set()
+    for path in bundle.rglob("*"):
+        if path.name == "model.json":
+            versions.add(json.loads(path.read_text())["version"])
+        elif path.suffix == ".zip":
+            with zipfile.ZipFile(path) as zipped:
+                models = [name for name in zipped.namelist() if name.endswith("model.json")]
+                versions |= {json.loads(zipped.read(name))["version"] for name in models}
+        elif path.name.endswith(".tar.gz"):
+            with tarfile.open(path) as archive:
+                member = archive.extractfile("model.json")
+                assert member is not None
+                versions.add(json.load(io.TextIOWrapper(member))["version"])
+        elif path.suffix == ".parquet":
+            versions |= set(pd.read_parquet(path, columns=["model_version"])["model_version"])
+    return versions
+
+
+def assert_one_accepted_version(settings: Settings) -> str:
+    """The accepted run is whole: its model, its bundle and what dist/ shows carry one version."""
+    run = accepted(settings)
+    assert run is not None
+    version = str(json.loads(run.model_path.read_text())["version"])
+    assert bundled_versions(run.bundle_dir) == {version}
+    assert bundled_versions(settings.dist_dir) == {version}
+    assert (run.evaluation_dir / "metrics.json").exists() and (run.quality_dir / "report.json").exists()
+    return version
+
+
+@pytest.mark.slow
+def test_packaging_killed_at_any_moment_leaves_one_whole_accepted_run(
+    accepted_run: Settings, trained: Trained, tmp_path: Path
+) -> None:
+    """Real SIGKILLs of a packaging process at random moments: whatever the moment, the accepted model, its
+    evidence and the bundle dist/ shows belong to one run, and the next run removes what a killed one left."""
+    saved = tmp_path / "model.pickle"
+    saved.write_bytes(pickle.dumps((trained.model, {"average_precision": 0.5})))
+    rng = np.random.default_rng(2025)
+    versions, mid_package = {assert_one_accepted_version(accepted_run)}, 0
+    for _ in range(KILLS):
+        packager = subprocess.Popen(
+            [sys.executable, "-c", PACKAGER, str(accepted_run.workspace), str(saved)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert packager.stdout is not None and packager.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 3.0))
+        packager.send_signal(signal.SIGKILL)
+        packager.wait(timeout=60)
+        assert packager.returncode == -signal.SIGKILL
+
+        versions.add(assert_one_accepted_version(accepted_run))
+        mid_package += any(Run(folder).outcome() is None for folder in accepted_run.runs_dir.iterdir())
+
+    assert mid_package >= KILLS // 3, "too few kills landed while a run was being packaged"
+    assert len(versions) > 1, "no packaging finished between kills: the kills proved nothing"
+    clean_up(accepted_run)
+    kept = accepted(accepted_run)
+    assert all(
+        Run(folder).outcome() is not None or Run(folder) == kept for folder in accepted_run.runs_dir.iterdir()
+    )
+    assert not list(accepted_run.artifacts_dir.glob(".accepted-*"))
+    print(f"{KILLS} kills, {mid_package} mid-package, {len(versions)} versions accepted in turn")
+
+
+def test_make_package_accepts_only_a_bundle_that_passes_the_accepted_runs_check(
+    accepted_run: Settings,
+) -> None:
+    """`make package` rebuilds from the accepted model, and checks the bundle on the sessions the accepted
+    bundle was checked on: one that answers otherwise replaces nothing."""
+    before = accepted(accepted_run)
+
+    def build(exported: dict[str, object], out_dir: Path) -> Bundle:
+        out_dir.mkdir(parents=True)
+        (out_dir / "bundle.txt").write_text("a bundle that answers otherwise")
+        return Bundle(out_dir / "bundle.txt", str(exported["version"]))
+
+    def check(bundle: Bundle, examples: Examples, expected: list[float]) -> None:
+        check_predictions([0.5] * len(examples), expected, "the rebuilt bundle")
+
+    with pytest.raises(PackagingError, match="the rebuilt bundle's predictions differ"):
+        rebuild(accepted_run, build, check)
+
+    assert accepted(accepted_run) == before

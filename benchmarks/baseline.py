@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     result = {"baseline": figures, "pandas": version("pandas"), "dbt": inside_the_transform(settings)}
     if frames:
-        dbt_training_set = importlib.import_module(f"{name}.warehouse").load_training_set(settings)
+        dbt_training_set = importlib.import_module(f"{name}.warehouse.read").load_training_set(settings)
         result["training_sets"] = {
             "pandas": fingerprint(frames[0], contract),
             "dbt": fingerprint(dbt_training_set, contract),

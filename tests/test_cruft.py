@@ -58,6 +58,7 @@ def move_on(template: Path) -> None:
     decision = template / "{{cookiecutter.project_slug}}" / "docs" / "decisions" / "0002-keep-the-log.md"
     decision.write_text("# 2. Keep the log forever\n\nStatus: accepted.\n")
     handler_tests = template / "{{cookiecutter.project_slug}}" / "_stack" / "serving" / "aws_lambda" / "tests"
+    handler_tests /= "serving"
     (handler_tests / "test_handler.py").rename(handler_tests / "test_lambda_handler.py")
     commit(template, "New conventions")
 
@@ -84,8 +85,8 @@ def test_an_update_applies_cleanly_and_the_project_still_passes(
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert "EVENTS ?= 250000" in (project / "Makefile").read_text()
     assert (project / "docs" / "decisions" / "0002-keep-the-log.md").exists()
-    assert (project / "tests" / "test_lambda_handler.py").exists()
-    assert not (project / "tests" / "test_handler.py").exists()
+    assert (project / "tests" / "serving" / "test_lambda_handler.py").exists()
+    assert not (project / "tests" / "serving" / "test_handler.py").exists()
     assert make("template-check", project, project_env).returncode == 0
     output = run(QUICK_TESTS, cwd=project, env=project_env)
     assert " passed" in output and " failed" not in output
@@ -145,4 +146,4 @@ def test_a_plain_cookiecutter_project_links_and_then_updates(
     answers = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
     assert answers["tracking"] == "mlflow"
     assert "EVENTS ?= 250000" in (project / "Makefile").read_text()
-    assert (project / "tests" / "test_lambda_handler.py").exists()
+    assert (project / "tests" / "serving" / "test_lambda_handler.py").exists()

@@ -174,8 +174,9 @@ class Builds:
 def built(postgres_project: tuple[Path, int], postgres: Postgres, loaded: str) -> Builds:
     project, _ = postgres_project
     prod = postgres.env | {"DBT_TARGET": "prod"}
-    printed = run([".venv/bin/python", "-m", "purchase_intent.warehouse.transform"], cwd=project, env=prod)
-    run([".venv/bin/python", "-m", "purchase_intent.warehouse.transform"], cwd=project, env={"DBT_TARGET": "dev"})
+    transform = [".venv/bin/python", "-m", "purchase_intent.warehouse.transform"]
+    printed = run(transform, cwd=project, env=prod)
+    run(transform, cwd=project, env={"DBT_TARGET": "dev"})
     return Builds(
         printed,
         fingerprint(project, prod),

@@ -50,7 +50,8 @@ def load_run() -> ModuleType:
     return module
 
 
-@pytest.fixture(scope="module")
+# Session-scoped: pytest-xdist may run other files' tests between the two below, ending module fixtures.
+@pytest.fixture(scope="session")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the benchmark's scratch bake (scratch/purchase-intent) and its report (out/)."""
     folder = tmp_path_factory.mktemp("template-bench")

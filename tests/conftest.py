@@ -20,8 +20,7 @@ T = TypeVar("T")
 # A baked project's quick selection (its README's `uv run pytest -m "not slow"`), for projects whose stack's
 # slow tests already run elsewhere in the suite: the default bake's in test_generated_project.py, each other
 # stack value's in test_runtime.py.
-PYTEST = [".venv/bin/pytest", "-n", "auto"]
-QUICK_TESTS = [*PYTEST, "-m", "not slow"]
+QUICK_TESTS = [".venv/bin/pytest", "-n", "auto", "-m", "not slow"]
 
 
 @pytest.fixture(scope="session")

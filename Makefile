@@ -42,8 +42,8 @@ demo: setup ## Bake the default project into build/demo and run its pipeline
 bench: setup ## Benchmark a default bake against a pandas baseline (SIZES=...): report in docs/benchmarks/
 	$(RUN) python benchmarks/run.py $(if $(SIZES),--sizes $(SIZES))
 
-test: setup ## The complete suite: bakes, lints, and sets up and runs baked projects
-	$(RUN) pytest -n $(WORKERS) --dist loadgroup --durations=20
+test: setup ## The complete suite: bakes, lints, and sets up and runs baked projects (TESTS=... for a part)
+	$(RUN) pytest -n $(WORKERS) --dist loadgroup --durations=20 $(TESTS)
 
 test-fast: setup ## The fast selection (no baked project is set up or run)
 	$(RUN) pytest -n $(WORKERS) -m "not slow"

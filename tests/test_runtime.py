@@ -42,7 +42,7 @@ EXERCISES = {
 }
 
 
-def tests_to_run(project: Path, combination: Combination) -> list[str]:
+def selection(project: Path, combination: Combination) -> list[str]:
     """The project's test files that exercise one of ``combination``'s values the default bake lacks."""
     collected = run([".venv/bin/pytest", "--collect-only", "-q"], cwd=project)
     files = sorted({line.split("::")[0] for line in collected.splitlines() if "::" in line})
@@ -66,7 +66,7 @@ def test_sets_up_passes_its_own_tests_and_runs(
         cuda = run([".venv/bin/python", "-c", "import torch; print(torch.version.cuda)"], cwd=project)
         assert cuda.strip() == "None", f"compute=cpu installed a CUDA build of PyTorch (CUDA {cuda.strip()})"
     run([".venv/bin/pre-commit", "run", "--all-files"], cwd=project, env=project_env)
-    selected = tests_to_run(project, combination)
+    selected = selection(project, combination)
     tests = run([".venv/bin/pytest", "-n", "auto", *selected], cwd=project, env=project_env)
     pipeline = run("make run EVENTS=30000", cwd=project, env=project_env)
 

@@ -695,7 +695,7 @@ def _kind(value: Any) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """The log's command line: append a file of events, retract a batch, or show what the log holds."""
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.event_log", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.events", description=main.__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     append = commands.add_parser("append", help="append a batch: a file of JSON lines, one event per line")
     append.add_argument("file", type=Path, help="the events, one JSON object per line ('-' reads stdin)")

@@ -1,11 +1,11 @@
 """dbt's tests of the log's events and of the training set, written from the data contract.
 
-``make contract`` (``python -m <package>.dbt_contract``) writes one properties file per model the contract
-describes: ``stg_events`` (every event the log holds, as staging reads it) and ``training_set``. Each field's
-rules become dbt tests: not_null (or not_null where another field allows a missing value), accepted_values,
-in_range, valid_text and time_bounds; the training set's rules across columns become ``satisfies`` tests and
-its split rules a ``splits_are_usable`` test. The transform stage refuses to build when these files are not
-what the contract says, and ``--check`` exits 1 then, so they never drift apart.
+``make contract`` (``python -m <package>.warehouse.dbt_tests``) writes one properties file per model the
+contract describes: ``stg_events`` (every event the log holds, as staging reads it) and ``training_set``. Each
+field's rules become dbt tests: not_null (or not_null where another field allows a missing value),
+accepted_values, in_range, valid_text and time_bounds; the training set's rules across columns become
+``satisfies`` tests and its split rules a ``splits_are_usable`` test. The transform stage refuses to build
+when these files are not what the contract says, and ``--check`` exits 1 then, so they never drift apart.
 """
 
 import argparse

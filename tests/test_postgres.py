@@ -28,6 +28,8 @@ from .conftest import assert_hook_refuses_environment, bake, run
 pytestmark = pytest.mark.slow
 # The Postgres tests share one server and one project: keep them on one pytest-xdist worker.
 on_the_server = pytest.mark.xdist_group("postgres-server")
+# The transform stage on its own, building whichever target DBT_TARGET names.
+TRANSFORM = [".venv/bin/python", "-m", "purchase_intent.warehouse.transform"]
 
 SAMPLE_EVENTS = 30_000
 DBT_VARS = json.dumps(
@@ -174,9 +176,8 @@ class Builds:
 def built(postgres_project: tuple[Path, int], postgres: Postgres, loaded: str) -> Builds:
     project, _ = postgres_project
     prod = postgres.env | {"DBT_TARGET": "prod"}
-    transform = [".venv/bin/python", "-m", "purchase_intent.warehouse.transform"]
-    printed = run(transform, cwd=project, env=prod)
-    run(transform, cwd=project, env={"DBT_TARGET": "dev"})
+    printed = run(TRANSFORM, cwd=project, env=prod)
+    run(TRANSFORM, cwd=project, env={"DBT_TARGET": "dev"})
     return Builds(
         printed,
         fingerprint(project, prod),
@@ -250,8 +251,8 @@ def test_a_retracted_batch_leaves_both_targets_alike(
     )
     assert postgres.query(retracted) == f"1 {batch} 0 {RETRACTION_REASON}"
 
-    run([".venv/bin/python", "-m", "purchase_intent.warehouse.transform"], cwd=project, env=prod)
-    run([".venv/bin/python", "-m", "purchase_intent.warehouse.transform"], cwd=project, env=dev)
+    run(TRANSFORM, cwd=project, env=prod)
+    run(TRANSFORM, cwd=project, env=dev)
 
     on_postgres, on_duckdb = fingerprint(project, prod), fingerprint(project, dev)
     assert on_postgres == on_duckdb

@@ -280,15 +280,34 @@ def hostile_events(draw: st.DrawFn, known: dict[str, list[str]]) -> dict[str, An
     return event
 
 
+@pytest.fixture(scope="module")
+def hostile_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hostile")
+
+
+def emptied(workspace: Path) -> Settings:
+    """The workspace's settings, with everything but dbt's own folder removed: dbt keeps its parse of the
+    project there and reuses it while the project and its --vars (which name the workspace) stay the same."""
+    settings = Settings(workspace=workspace)
+    for path in [*workspace.iterdir(), *settings.data_dir.glob("*")]:
+        if path in (settings.data_dir, settings.data_dir / "dbt"):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return settings
+
+
 @pytest.mark.slow
 @hypothesis_settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_anything_the_log_accepts_builds_and_passes_the_gate(
-    _tiny_log: Path, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+    _tiny_log: Path, hostile_workspace: Path, data: st.DataObject
 ) -> None:
     """Batches of hostile events on top of a good log: whatever the log accepts, dbt builds and the gate
     passes, so no event can block later runs; and every event sent is either in the log or in quarantine."""
-    settings = Settings(workspace=tmp_path_factory.mktemp("hostile"))
+    settings = emptied(hostile_workspace)
     shutil.copytree(_tiny_log, settings.data_dir / "log")
     logged = pq.read_table(log_files(settings)[0]).to_pandas()
     known = {name: logged[name].head(50).tolist() for name in ("event_id", "session_id", "user_id")}

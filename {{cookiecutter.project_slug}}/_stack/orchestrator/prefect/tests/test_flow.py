@@ -1,12 +1,18 @@
 """`make run` through Prefect: the flow wires the same stages end to end, and a stopped run ends the script
 with the stage's own message.
 
-Each run starts Prefect's temporary server (tens of seconds), so these tests are slow.
+The end-to-end run starts Prefect's temporary server, as `make run` does (tens of seconds), so these tests
+are slow. The stopped runs share one server instead, as a team's runs share theirs: a run's messages do not
+depend on which server records it, and each temporary server costs its run about 30 seconds.
 """
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +45,42 @@ def run_flow(workspace: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Prefect server of its own (API only, no services) for this module's runs: its API URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-server")),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [str(Path(sys.executable).parent / "prefect"), "server", "start", "--no-services", "--no-ui"]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=5):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the Prefect server never answered on {api}")
+                time.sleep(0.5)
+        yield api
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
 @pytest.mark.slow
 def test_the_prefect_flow_runs_end_to_end(tmp_path: Path) -> None:
     result = run_flow(tmp_path)
@@ -53,8 +95,10 @@ def test_the_prefect_flow_runs_end_to_end(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", STOPS)
-def test_a_stopped_run_ends_with_the_stages_own_message(tiny_log: Settings, kind: str) -> None:
+def test_a_stopped_run_ends_with_the_stages_own_message(
+    tiny_log: Settings, prefect_server: str, kind: str
+) -> None:
     with stopping(kind, tiny_log) as stop:
-        result = run_flow(tiny_log.workspace, **stop.env)
+        result = run_flow(tiny_log.workspace, PREFECT_API_URL=prefect_server, **stop.env)
 
     assert_ends_with_its_message(result, stop.words)

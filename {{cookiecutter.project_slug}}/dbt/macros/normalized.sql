@@ -13,3 +13,14 @@
 {% macro postgres__normalized(column) %}
     {{ return("translate(btrim(" ~ column ~ ", ' '), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')") }}
 {% endmacro %}
+
+{#- DuckDB's translate() costs about a second per million values (most of the transform's time at 10^7
+    events). Codes are nearly always ASCII, and on ASCII text lower() lowercases exactly the letters A to Z:
+    translate() is left for text with other characters (more bytes than characters). -#}
+{% macro duckdb__normalized(column) %}
+    {%- set trimmed = "trim(" ~ column ~ ", ' ')" -%}
+    {{ return(
+        "case when strlen(" ~ trimmed ~ ") = length(" ~ trimmed ~ ") then lower(" ~ trimmed ~ ")"
+        ~ " else translate(" ~ trimmed ~ ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') end"
+    ) }}
+{% endmacro %}

@@ -20,18 +20,18 @@ typed as {{ not_materialized() }} (
         {{ normalized('cast(event_type as ' ~ dbt.type_string() ~ ')') }} as event_type,
         cast(product_id as {{ dbt.type_string() }}) as product_id,
         {{ normalized('cast(category as ' ~ dbt.type_string() ~ ')') }} as category,
-        cast(price as {{ dbt.type_numeric() }}) as price
+        cast(price as {{ type_price() }}) as price
     from log_events
 ),
 
 -- Nearly every event is logged once. Ranking copies needs every event sorted by id, so only the ids logged
 -- more than once are ranked; the rest pass straight through (measured by `make bench`).
-repeated_ids as (
-    select event_id
+repeated_keys as (
+    select {{ dedup_key('event_id') }} as dedup_key
     from typed
     -- Missing ids are left to the not_null tests (and would make `not in` below match nothing).
     where event_id is not null
-    group by event_id
+    group by {{ dedup_key('event_id') }}
     having count(*) > 1
 ),
 
@@ -41,13 +41,15 @@ ranked as (
         *,
         1 as copy_number
     from typed
-    where event_id not in (select repeated_ids.event_id from repeated_ids)
+    where
+        event_id is null
+        or {{ dedup_key('event_id') }} not in (select repeated_keys.dedup_key from repeated_keys)
     union all
     select
         *,
         row_number() over (partition by event_id order by ingest_time, batch_id) as copy_number
     from typed
-    where event_id in (select repeated_ids.event_id from repeated_ids)
+    where {{ dedup_key('event_id') }} in (select repeated_keys.dedup_key from repeated_keys)
 )
 
 select

@@ -129,7 +129,7 @@ def summary() -> str:
         "  cd {{ cookiecutter.project_slug }}\n"
         "  make setup   # install into .venv (offline from then on)\n"
         "  make run     # the whole pipeline on a sample log\n"
-        "  make test    # the tests\n"
+        "  make test    # the quick tests (make test-all: every test, as CI runs them)\n"
     )
 
 

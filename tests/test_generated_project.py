@@ -1,4 +1,4 @@
-"""A baked project works as its README promises: `make setup`, `make lint`, `make test`, `make run`.
+"""A baked project works as its README promises: `make setup`, `make lint`, `make test-all`, `make run`.
 
 These set up real environments and run the real pipeline, so they take minutes: marked slow.
 """
@@ -75,10 +75,10 @@ def test_pre_commit_refuses_a_planted_private_key_and_aws_key(project: Path) -> 
 def test_the_projects_own_tests_pass(project: Path) -> None:
     # As in a container image that turns off Python's bytecode cache: the tasks turn it back on, so each
     # process the tests start need not compile the stack again.
-    output = run("make test", cwd=project, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    output = run("make test-all", cwd=project, env={"PYTHONDONTWRITEBYTECODE": "1"})
 
     assert " passed" in output and " failed" not in output and " skipped" not in output
-    assert list((project / "src").glob("*/__pycache__/pipeline.*.pyc")), "make test cached no bytecode"
+    assert list((project / "src").glob("*/__pycache__/pipeline.*.pyc")), "make test-all cached no bytecode"
 
 
 def test_run_produces_metrics_plots_and_a_bundle_then_serves_it(project: Path) -> None:

@@ -112,9 +112,13 @@ def attempt(
     command: list[str] | str, cwd: Path, env: Mapping[str, str] | None = None, timeout: int = 1800
 ) -> subprocess.CompletedProcess[str]:
     """Run a command as a user would (a shell string or an argument list) and return what happened."""
-    environment = {**os.environ, "CI": "true", **(env or {})}
-    # The template's own virtualenv must not leak into a baked project's tools.
-    environment.pop("VIRTUAL_ENV", None)
+    # The template's own virtualenv and pytest must not leak into a baked project's tools: a project's pytest
+    # that saw this worker's PYTEST_XDIST_WORKER would share its fixtures' files with every other project's.
+    environment = {
+        key: value
+        for key, value in {**os.environ, "CI": "true", **(env or {})}.items()
+        if key != "VIRTUAL_ENV" and not key.startswith("PYTEST_")
+    }
     return subprocess.run(
         command,
         cwd=cwd,

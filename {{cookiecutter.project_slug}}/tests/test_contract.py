@@ -289,8 +289,9 @@ def emptied(workspace: Path) -> Settings:
     """The workspace's settings, with everything but dbt's own folder removed: dbt keeps its parse of the
     project there and reuses it while the project and its --vars (which name the workspace) stay the same."""
     settings = Settings(workspace=workspace)
+    dbt_folder = settings.dbt_target_dir.parent  # its target and its log
     for path in [*workspace.iterdir(), *settings.data_dir.glob("*")]:
-        if path in (settings.data_dir, settings.data_dir / "dbt"):
+        if path in (settings.data_dir, dbt_folder):
             continue
         if path.is_dir():
             shutil.rmtree(path)

@@ -4,6 +4,7 @@ The log's door is tested in log/test_events.py, the quality gate's in quality/ a
 tests, each with cases derived from the contract (contract_cases.py).
 """
 
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.artifacts.schemas.run import RunExecutionResult
 from dbt.cli.main import dbtRunner
 from hypothesis import HealthCheck, assume, given
@@ -29,6 +32,7 @@ from {{ cookiecutter.module_name }}.warehouse import dbt_tests
 from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
 from {{ cookiecutter.module_name }}.warehouse.transform import (
     TransformError,
+    broken_rules,
     build,
     dbt_arguments,
     dbt_environment,
@@ -164,7 +168,7 @@ def storable(violation: Violation) -> bool:
 
 def test_every_rule_on_events_fails_its_dbt_test_and_a_retraction_clears_the_log(tiny_log: Settings) -> None:
     """A file written around append_batch (which would have quarantined these events) breaks each rule once:
-    every rule's dbt test fails, naming its rows, and retracting that batch is how the log is corrected."""
+    dbt finds every rule broken, naming its rows, and retracting that batch is how the log is corrected."""
     cases = [violation for violation in event_violations() if storable(violation)]
     rows = [
         row_of(event_id=f"x{n}", **{case.field.name: as_logged(case)})
@@ -183,7 +187,12 @@ def test_every_rule_on_events_fails_its_dbt_test_and_a_retraction_clears_the_log
 
     report = str(failed.value)
     for case in cases:
-        assert f"{DBT_TESTS[case.rule]}_stg_events_{case.field.name}" in report, case.id
+        assert f"fail test {DBT_TESTS[case.rule]}_stg_events_{case.field.name}: " in report, case.id
+    # No rule fails that no case breaks, and every rule dbt checks on a field of the contract has a case.
+    named = {f"{DBT_TESTS[case.rule]}_stg_events_{case.field.name}" for case in cases}
+    assert set(re.findall(r"fail test (\w+): ", report)) == named
+    fields = {field.name for field in CONTRACT.events.fields}
+    assert {rule["name"] for rule in rules_of("stg_events") if rule["column"] in fields} == named
     assert "retract their batch" in report and "found: " in report
     assert (tiny_log.data_dir / "failed_build" / "warehouse.duckdb").exists()
 
@@ -201,9 +210,9 @@ def as_logged(violation: Violation) -> Any:
 
 
 def test_every_rule_on_the_training_set_fails_its_dbt_test(built: Settings) -> None:
-    """The training set broken once per rule, by hand in the warehouse: `dbt test` fails each rule's test."""
-    training_set = CONTRACT.training_set
-    cases = [v for v in training_set_violations() if v.rule in DBT_TESTS and v.field.name != training_set.key]
+    """The training set broken once per rule, by hand in the warehouse: `dbt test` finds each rule broken."""
+    training_set, key = CONTRACT.training_set, CONTRACT.training_set.key
+    cases = [v for v in training_set_violations() if v.rule in DBT_TESTS and v.field.name != key]
     with duckdb.connect(str(built.warehouse_path)) as warehouse:
         frame = warehouse.sql("select * from training_set order by session_id").df()
         sessions = iter(frame[training_set.key])
@@ -216,13 +225,29 @@ def test_every_rule_on_the_training_set_fails_its_dbt_test(built: Settings) -> N
 
     with environment(dbt_environment(built, built.warehouse_path)):
         outcome = dbtRunner().invoke([*dbt_arguments(built, "test"), "--select", "training_set"])
+    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
     assert isinstance(outcome.result, RunExecutionResult), outcome.exception
-    failed = {result.node.name for result in outcome.result.results if str(result.status) == "fail"}
-    for case in cases:
-        expected = f"{DBT_TESTS[case.rule]}_training_set_{case.field.name}"
-        assert any(name.startswith(expected) for name in failed), case.id
-    assert sum(name.startswith("satisfies_training_set") for name in failed) == len(training_set.rules)
+    failed = {
+        rule.name for result in outcome.result.results for rule in broken_rules(result, built.warehouse_path)
+    }
+    named = {f"{DBT_TESTS[case.rule]}_training_set_{case.field.name}" for case in cases}
+    for name in named:
+        assert name in failed, name
+    assert sum(name.startswith("satisfies_training_set_") for name in failed) == len(training_set.rules)
+    # No other rule fails, and every rule on a column but the key (its rows are not changed here) has a case.
+    assert {name for name in failed if not name.startswith("satisfies_")} == named
+    on_columns = {rule["name"] for rule in rules_of("training_set") if rule.get("column", key) != key}
+    assert on_columns == named
+
+
+def rules_of(model: str) -> list[dict[str, Any]]:
+    """The rules dbt checks on ``model``, as the properties file written from the contract lists them."""
+    [text] = [text for path, text in dbt_tests.properties(CONTRACT).items() if path.stem == f"_{model}"]
+    [properties] = yaml.safe_load(text)["models"]
+    [test] = properties["data_tests"]
+    rules: list[dict[str, Any]] = test["rules"]["arguments"]["rules"]
+    return rules
 
 
 def change(warehouse: duckdb.DuckDBPyConnection, session: str, values: dict[str, Any]) -> None:

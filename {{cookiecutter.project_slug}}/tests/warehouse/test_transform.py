@@ -150,7 +150,7 @@ def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_to_look_
         build(late)
 
     assert "fail test splits_are_usable_training_set" in str(failed.value)
-    assert "found: split='test', n_sessions=0" in str(failed.value)
+    assert 'found: split="test", n_rows=0' in str(failed.value)
     assert "append more events" in str(failed.value)
     pd.testing.assert_frame_equal(load_training_set(built), before)
     assert (built.data_dir / "failed_build" / "warehouse.duckdb").exists()

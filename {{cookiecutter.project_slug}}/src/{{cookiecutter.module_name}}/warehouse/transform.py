@@ -119,11 +119,19 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
         models=sum(r.node.resource_type == NodeType.Model for r in results),
         tests=sum(r.node.resource_type == NodeType.Test for r in results),
         warnings=tuple(
-            f"{r.node.name}: {_one_line(r.message)}{_rows(r, settings.warehouse_path if local else None)}"
+            _warning(r, settings.warehouse_path if local else None)
             for r in results
             if str(r.status) == "warn"
         ),
     )
+
+
+def _warning(result: RunResult, database: Path | None) -> str:
+    """A warning test's line: its name and rows, or each rule a rules test found broken."""
+    broken = broken_rules(result, database)
+    if broken:
+        return "; ".join(str(rule) for rule in broken)
+    return f"{result.node.name}: {_one_line(result.message)}{_rows(result, database)}"
 
 
 def dbt_arguments(settings: Settings, command: str, target: str | None = None) -> list[str]:
@@ -186,13 +194,20 @@ def _failure_report(
 ) -> str:
     """One readable line per failed model or test with the rows it found, then what was skipped."""
     lines = [f"dbt build failed: {len(failed)} of {len(results)} models and tests did not pass"]
+    names = []
     for result in failed:
         node = result.node
+        broken = broken_rules(result, database)
+        if broken:
+            # A rules test (dbt/tests/generic/rules.sql): a line per broken rule, as if it were a test.
+            lines += [f"  {result.status} test {rule}" for rule in broken]
+            names += [rule.name for rule in broken]
+            continue
         found = _rows(result, database)
         lines.append(
             f"  {result.status} {node.resource_type} {node.name}: {_one_line(result.message)}{found}"
         )
-    names = [r.node.name for r in failed if r.node.resource_type == NodeType.Test]
+        names += [node.name] if node.resource_type == NodeType.Test else []
     lines += [f"  {hint}" for words, hint in HINTS.items() if any(words in name for name in names)]
     if exception is not None:
         lines.append(f"  {_one_line(exception)}")
@@ -203,29 +218,74 @@ def _failure_report(
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class BrokenRule:
+    """A rule a rules test found broken: its name (as dbt would name a test of its own), how many rows break
+    it, and one of them."""
+
+    name: str
+    failures: int
+    example: str | None
+
+    def __str__(self) -> str:
+        rows = "1 row" if self.failures == 1 else f"{self.failures:,} rows"
+        example = f"; found: {_clip(self.example, 200)}" if self.example else ""
+        return f"{self.name}: {rows}{example}"
+
+
+def broken_rules(result: RunResult, database: Path | None) -> list[BrokenRule]:
+    """The rules a failed or warning rules test found broken, one per rule (empty for any other node).
+
+    Only for the local warehouse: the test's compiled query runs again on the file it was built into.
+    """
+    metadata = getattr(result.node, "test_metadata", None)
+    if metadata is None or metadata.name != "rules" or str(result.status) in {"pass", "skipped"}:
+        return []
+    found = _query(result, database, limit=None)
+    if found is None:
+        return []
+    names, rows = found
+    found_rows = [dict(zip(names, row, strict=True)) for row in rows]
+    return [BrokenRule(str(row["rule"]), int(row["failures"]), row["example"]) for row in found_rows]
+
+
+def _query(
+    result: RunResult, database: Path | None, *, limit: int | None
+) -> tuple[list[str], list[Any]] | None:
+    """A test's rows (its column names and up to ``limit`` rows), from its compiled query run again on the
+    local warehouse file; None elsewhere, or when the query cannot run."""
+    sql = getattr(result.node, "compiled_code", None)
+    if result.node.resource_type != NodeType.Test or not sql or database is None or not database.exists():
+        return None
+    try:
+        with duckdb.connect(str(database), read_only=True) as connection:
+            # The test's own compiled query, from dbt: nothing here comes from outside the project.
+            found = connection.sql(f"select * from ({sql})" + (f" limit {limit}" if limit else ""))  # noqa: S608
+            return found.columns, found.fetchall()
+    except duckdb.Error:
+        return None
+
+
 def _rows(result: RunResult, database: Path | None) -> str:
     """A few of the rows a failed or warning test found, as "; found: split='test', n_sessions=0, ...".
 
     Only for the local warehouse: the test's compiled query runs again on the file it was built into.
     """
-    sql = getattr(result.node, "compiled_code", None)
-    if result.node.resource_type != NodeType.Test or not sql or database is None or not database.exists():
+    found = _query(result, database, limit=EXAMPLES)
+    if found is None:
         return ""
-    try:
-        with duckdb.connect(str(database), read_only=True) as connection:
-            # The test's own compiled query, from dbt: nothing here comes from outside the project.
-            found = connection.sql(f"select * from ({sql}) limit {EXAMPLES}")  # noqa: S608
-            names, rows = found.columns, found.fetchall()
-    except duckdb.Error:
-        return ""
+    names, rows = found
     return "; found: " + " | ".join(
         ", ".join(f"{n}={_short(v)}" for n, v in zip(names, row, strict=True)) for row in rows
     )
 
 
 def _short(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else f"{text[:37]}..."
+    return _clip(repr(value) if isinstance(value, str) else str(value), 40)
+
+
+def _clip(text: str, length: int) -> str:
+    return text if len(text) <= length else f"{text[: length - 3]}..."
 
 
 def _one_line(message: object) -> str:

@@ -3,3 +3,11 @@
 {% macro cutoff(name) %}
     {{ return(dbt.cast("'" ~ var(name) ~ "'", dbt.type_timestamp())) }}
 {% endmacro %}
+
+{#- True for a training set row outside the split its session_start implies. -#}
+{% macro split_misses_cutoffs() %}
+    ((split = 'train' and session_start >= {{ cutoff('train_cutoff') }})
+    or (split = 'validation' and session_start < {{ cutoff('train_cutoff') }})
+    or (split = 'validation' and session_start >= {{ cutoff('validation_cutoff') }})
+    or (split = 'test' and session_start < {{ cutoff('validation_cutoff') }}))
+{%- endmacro %}

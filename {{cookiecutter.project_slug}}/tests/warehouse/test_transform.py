@@ -8,6 +8,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.artifacts.schemas.run import RunExecutionResult
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from {{ cookiecutter.module_name }}.log.events import append_batch
@@ -15,7 +17,14 @@ from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import COLUMNS, FEATURES, SPLITS
 from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
 from {{ cookiecutter.module_name }}.warehouse.targets import WarehouseError
-from {{ cookiecutter.module_name }}.warehouse.transform import TransformError, build
+from {{ cookiecutter.module_name }}.warehouse.transform import (
+    TransformError,
+    broken_rules,
+    build,
+    dbt_arguments,
+    dbt_environment,
+    environment,
+)
 
 from ..conftest import Built
 
@@ -154,6 +163,38 @@ def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_to_look_
     assert "append more events" in str(failed.value)
     pd.testing.assert_frame_equal(load_training_set(built), before)
     assert (built.data_dir / "failed_build" / "warehouse.duckdb").exists()
+
+
+def test_a_training_set_that_loses_a_session_or_leaks_one_fails_each_rule_by_name(built: Settings) -> None:
+    """The training set changed by hand: one train session moved to the test split, another removed. `dbt
+    test` finds both rules broken, each with its own name and an example."""
+    with duckdb.connect(str(built.warehouse_path)) as warehouse:
+        train = "select session_id from training_set where split = 'train' order by session_id"
+        moved, removed = (row[0] for row in warehouse.execute(train).fetchmany(2))
+        warehouse.execute("update training_set set split = 'test' where session_id = ?", [moved])
+        warehouse.execute("delete from training_set where session_id = ?", [removed])
+
+    with environment(dbt_environment(built, built.warehouse_path)):
+        outcome = dbtRunner().invoke([*dbt_arguments(built, "test"), "--select", "training_set"])
+    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
+
+    assert isinstance(outcome.result, RunExecutionResult), outcome.exception
+    broken = {
+        str(rule) for result in outcome.result.results for rule in broken_rules(result, built.warehouse_path)
+    }
+    sessions = len(load_training_set(built)) + 1
+    assert broken == {
+        f"training_set_covers_every_session: 1 row; found: sessions={sessions}, training_set={sessions - 1}",
+        f'training_set_split_follows_cutoffs: 1 row; found: session_id="{moved}", split="test", '
+        f'session_start="{session_start(built, moved)}"',
+    }
+
+
+def session_start(settings: Settings, session_id: str) -> str:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+        query = "select cast(session_start as varchar) from training_set where session_id = ?"
+        [(start,)] = warehouse.execute(query, [session_id]).fetchall()
+    return str(start)
 
 
 def content_hash(frame: pd.DataFrame) -> str:

@@ -88,7 +88,7 @@ with
     )
 
 select
-    rule_name as rule,
+    rule_name,
     failures,
     example
 from results

@@ -37,6 +37,10 @@ from . import dbt_tests
 FAILED = {"error", "fail", "runtime error"}
 # Failing rows quoted for each failed test: enough to see what is wrong.
 EXAMPLES = 3
+# A test whose rows have these columns found a rule broken in each (dbt/tests/generic/rules.sql): the report
+# names each rule as if it were a test of its own.
+RULE_COLUMNS = ["rule_name", "failures", "example"]
+RULES_AT_MOST = 1000
 # What to do, by the words in a failed test's name.
 HINTS = {
     "stg_events": "the log holds events that break contract.toml (written around append_batch, which "
@@ -127,11 +131,11 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
 
 
 def _warning(result: RunResult, database: Path | None) -> str:
-    """A warning test's line: its name and rows, or each rule a rules test found broken."""
-    broken = broken_rules(result, database)
+    """A warning test's line: its name and rows, or each rule it found broken."""
+    broken, found = _findings(result, database)
     if broken:
         return "; ".join(str(rule) for rule in broken)
-    return f"{result.node.name}: {_one_line(result.message)}{_rows(result, database)}"
+    return f"{result.node.name}: {_one_line(result.message)}{found}"
 
 
 def dbt_arguments(settings: Settings, command: str, target: str | None = None) -> list[str]:
@@ -197,13 +201,12 @@ def _failure_report(
     names = []
     for result in failed:
         node = result.node
-        broken = broken_rules(result, database)
+        broken, found = _findings(result, database)
         if broken:
-            # A rules test (dbt/tests/generic/rules.sql): a line per broken rule, as if it were a test.
+            # A test of rules (dbt/tests/generic/rules.sql): a line per broken rule, as if it were a test.
             lines += [f"  {result.status} test {rule}" for rule in broken]
             names += [rule.name for rule in broken]
             continue
-        found = _rows(result, database)
         lines.append(
             f"  {result.status} {node.resource_type} {node.name}: {_one_line(result.message)}{found}"
         )
@@ -234,49 +237,31 @@ class BrokenRule:
 
 
 def broken_rules(result: RunResult, database: Path | None) -> list[BrokenRule]:
-    """The rules a failed or warning rules test found broken, one per rule (empty for any other node).
+    """The rules a failed or warning test found broken, when it returns a row per broken rule (the rules
+    tests do); empty for any other node. Only for the local warehouse (see _findings)."""
+    return _findings(result, database)[0] if str(result.status) in FAILED | {"warn"} else []
+
+
+def _findings(result: RunResult, database: Path | None) -> tuple[list[BrokenRule], str]:
+    """What a failed or warning test found: the rules it found broken, when its rows are RULE_COLUMNS, or
+    else a few of its rows, as "; found: split='test', n_sessions=0 | ...".
 
     Only for the local warehouse: the test's compiled query runs again on the file it was built into.
     """
-    metadata = getattr(result.node, "test_metadata", None)
-    if metadata is None or metadata.name != "rules" or str(result.status) in {"pass", "skipped"}:
-        return []
-    found = _query(result, database, limit=None)
-    if found is None:
-        return []
-    names, rows = found
-    found_rows = [dict(zip(names, row, strict=True)) for row in rows]
-    return [BrokenRule(str(row["rule"]), int(row["failures"]), row["example"]) for row in found_rows]
-
-
-def _query(
-    result: RunResult, database: Path | None, *, limit: int | None
-) -> tuple[list[str], list[Any]] | None:
-    """A test's rows (its column names and up to ``limit`` rows), from its compiled query run again on the
-    local warehouse file; None elsewhere, or when the query cannot run."""
     sql = getattr(result.node, "compiled_code", None)
     if result.node.resource_type != NodeType.Test or not sql or database is None or not database.exists():
-        return None
+        return [], ""
     try:
         with duckdb.connect(str(database), read_only=True) as connection:
             # The test's own compiled query, from dbt: nothing here comes from outside the project.
-            found = connection.sql(f"select * from ({sql})" + (f" limit {limit}" if limit else ""))  # noqa: S608
-            return found.columns, found.fetchall()
+            found = connection.sql(f"select * from ({sql}) limit {RULES_AT_MOST}")  # noqa: S608
+            names, rows = found.columns, found.fetchall()
     except duckdb.Error:
-        return None
-
-
-def _rows(result: RunResult, database: Path | None) -> str:
-    """A few of the rows a failed or warning test found, as "; found: split='test', n_sessions=0, ...".
-
-    Only for the local warehouse: the test's compiled query runs again on the file it was built into.
-    """
-    found = _query(result, database, limit=EXAMPLES)
-    if found is None:
-        return ""
-    names, rows = found
-    return "; found: " + " | ".join(
-        ", ".join(f"{n}={_short(v)}" for n, v in zip(names, row, strict=True)) for row in rows
+        return [], ""
+    if names == RULE_COLUMNS:
+        return [BrokenRule(str(name), int(n), None if e is None else str(e)) for name, n, e in rows], ""
+    return [], "; found: " + " | ".join(
+        ", ".join(f"{n}={_short(v)}" for n, v in zip(names, row, strict=True)) for row in rows[:EXAMPLES]
     )
 
 

@@ -24,12 +24,14 @@
 
 with
 {%- if scanned %}
+    -- A rule's broken rows are counted by their examples (never null): the condition is then written, and
+    -- evaluated, once per rule, where a count and an example of their own would evaluate it twice.
     scanned as (
         select
         {%- for rule in scanned %}
-            {%- set broken = rule_broken(rule) %}
-            count(case when {{ broken }} then 1 end) as failures_{{ loop.index }},
-            min(case when {{ broken }} then {{ rule_example(rule, examples) }} end) as example_{{ loop.index }}
+            {%- set found = "case when " ~ rule_broken(rule) ~ " then " ~ rule_example(rule, examples) ~ " end" %}
+            count({{ found }}) as failures_{{ loop.index }},
+            min({{ found }}) as example_{{ loop.index }}
             {{- ',' if not loop.last }}
         {%- endfor %}
         from {{ model }}

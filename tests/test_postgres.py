@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import assert_hook_refuses_environment, bake, run
+from .conftest import assert_hook_refuses_environment, attempt, bake, run
 
 pytestmark = pytest.mark.slow
 # The Postgres tests share one server and one project: keep them on one pytest-xdist worker.
@@ -260,6 +260,32 @@ def test_a_retracted_batch_leaves_both_targets_alike(
     assert on_postgres["rows"] == built.on_postgres["rows"] - held
     for target in (prod, dev):
         assert sessions_of_batch(project, batch, target)["in_training_set"] == 0
+
+
+@on_the_server
+def test_an_event_that_breaks_a_rule_on_the_server_is_named_by_its_rule(
+    postgres_project: tuple[Path, int], postgres: Postgres, built: Builds
+) -> None:
+    project, _ = postgres_project
+    # One event a producer wrote around append_batch, straight into the server's copy of the log.
+    broken = (
+        "create temp table broken as select * from raw.events"
+        " where batch_id not in (select batch_id from raw.retractions) limit 1;"
+        " update broken set event_id = 'broken-1', event_type = 'teleport';"
+        " insert into raw.events select * from broken;"
+    )
+    postgres.query(broken)
+    try:
+        failed = attempt(TRANSFORM, project, postgres.env | {"DBT_TARGET": "prod"})
+    finally:
+        postgres.query("delete from raw.events where event_id = 'broken-1'")
+
+    report = failed.stdout + failed.stderr
+    assert failed.returncode == 1, report
+    # The rule it breaks, by name, with the event: read back from Postgres, not from a local file.
+    assert "fail test accepted_values_stg_events_event_type: 1 row; found: event_id=\"broken-1\"" in report
+    assert 'event_type="teleport"' in report
+    assert "retract their batch" in report
 
 
 @on_the_server

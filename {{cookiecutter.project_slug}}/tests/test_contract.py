@@ -37,6 +37,7 @@ from {{ cookiecutter.module_name }}.warehouse.transform import (
     dbt_arguments,
     dbt_environment,
     environment,
+    read_locally,
 )
 
 from .contract_cases import (
@@ -228,9 +229,8 @@ def test_every_rule_on_the_training_set_fails_its_dbt_test(built: Settings) -> N
     DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
     assert isinstance(outcome.result, RunExecutionResult), outcome.exception
-    failed = {
-        rule.name for result in outcome.result.results for rule in broken_rules(result, built.warehouse_path)
-    }
+    read = read_locally(built.warehouse_path)
+    failed = {rule.name for result in outcome.result.results for rule in broken_rules(result, read)}
     named = {f"{DBT_TESTS[case.rule]}_training_set_{case.field.name}" for case in cases}
     for name in named:
         assert name in failed, name

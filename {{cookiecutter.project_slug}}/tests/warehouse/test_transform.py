@@ -24,6 +24,7 @@ from {{ cookiecutter.module_name }}.warehouse.transform import (
     dbt_arguments,
     dbt_environment,
     environment,
+    read_locally,
 )
 
 from ..conftest import Built
@@ -179,9 +180,8 @@ def test_a_training_set_that_loses_a_session_or_leaks_one_fails_each_rule_by_nam
     DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
     assert isinstance(outcome.result, RunExecutionResult), outcome.exception
-    broken = {
-        str(rule) for result in outcome.result.results for rule in broken_rules(result, built.warehouse_path)
-    }
+    read = read_locally(built.warehouse_path)
+    broken = {str(rule) for result in outcome.result.results for rule in broken_rules(result, read)}
     sessions = len(load_training_set(built)) + 1
     assert broken == {
         f"training_set_covers_every_session: 1 row; found: sessions={sessions}, training_set={sessions - 1}",

@@ -13,7 +13,7 @@ import argparse
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,8 @@ EXAMPLES = 3
 # names each rule as if it were a test of its own.
 RULE_COLUMNS = ["rule_name", "failures", "example"]
 RULES_AT_MOST = 1000
+# Reads a test's failing rows again (its columns and at most RULES_AT_MOST rows), or None if it cannot.
+RowReader = Callable[[RunResult], tuple[list[str], list[tuple[Any, ...]]] | None]
 # What to do, by the words in a failed test's name.
 HINTS = {
     "stg_events": "the log holds events that break contract.toml (written around append_batch, which "
@@ -104,35 +106,32 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
     results = outcome.result.results
     failed = [r for r in results if str(r.status) in FAILED]
     if failed or not outcome.success:
-        examples = database if local else None
+        read = read_in_warehouse(settings, target)
         if local:
             kept = settings.data_dir / "failed_build" / database.name
             _remove_database(kept)
             kept.parent.mkdir(parents=True, exist_ok=True)
             database.replace(kept)
-            examples = kept
+            read = read_locally(kept)
             details += (
                 f"; the failed build is in {kept}, and the warehouse from the last good build is unchanged"
             )
-        raise TransformError(_failure_report(failed, results, details, outcome.exception, examples))
+        raise TransformError(_failure_report(failed, results, details, outcome.exception, read))
     if local:
         # The new file replaces the old in one rename; the old one's write-ahead log must not outlive it.
         settings.warehouse_path.with_name(f"{settings.warehouse_path.name}.wal").unlink(missing_ok=True)
         database.replace(settings.warehouse_path)
+    read = read_locally(settings.warehouse_path) if local else read_in_warehouse(settings, target)
     return TransformResult(
         models=sum(r.node.resource_type == NodeType.Model for r in results),
         tests=sum(r.node.resource_type == NodeType.Test for r in results),
-        warnings=tuple(
-            _warning(r, settings.warehouse_path if local else None)
-            for r in results
-            if str(r.status) == "warn"
-        ),
+        warnings=tuple(_warning(r, read) for r in results if str(r.status) == "warn"),
     )
 
 
-def _warning(result: RunResult, database: Path | None) -> str:
+def _warning(result: RunResult, read: RowReader) -> str:
     """A warning test's line: its name and rows, or each rule it found broken."""
-    broken, found = _findings(result, database)
+    broken, found = _findings(result, read)
     if broken:
         return "; ".join(str(rule) for rule in broken)
     return f"{result.node.name}: {_one_line(result.message)}{found}"
@@ -194,14 +193,14 @@ def _failure_report(
     results: Sequence[RunResult],
     details: str,
     exception: BaseException | None,
-    database: Path | None,
+    read: RowReader,
 ) -> str:
     """One readable line per failed model or test with the rows it found, then what was skipped."""
     lines = [f"dbt build failed: {len(failed)} of {len(results)} models and tests did not pass"]
     names = []
     for result in failed:
         node = result.node
-        broken, found = _findings(result, database)
+        broken, found = _findings(result, read)
         if broken:
             # A test of rules (dbt/tests/generic/rules.sql): a line per broken rule, as if it were a test.
             lines += [f"  {result.status} test {rule}" for rule in broken]
@@ -236,33 +235,58 @@ class BrokenRule:
         return f"{self.name}: {rows}{example}"
 
 
-def broken_rules(result: RunResult, database: Path | None) -> list[BrokenRule]:
+def broken_rules(result: RunResult, read: RowReader) -> list[BrokenRule]:
     """The rules a failed or warning test found broken, when it returns a row per broken rule (the rules
-    tests do); empty for any other node. Only for the local warehouse (see _findings)."""
-    return _findings(result, database)[0] if str(result.status) in FAILED | {"warn"} else []
+    tests do); empty for any other node."""
+    return _findings(result, read)[0] if str(result.status) in FAILED | {"warn"} else []
 
 
-def _findings(result: RunResult, database: Path | None) -> tuple[list[BrokenRule], str]:
+def _findings(result: RunResult, read: RowReader) -> tuple[list[BrokenRule], str]:
     """What a failed or warning test found: the rules it found broken, when its rows are RULE_COLUMNS, or
-    else a few of its rows, as "; found: split='test', n_sessions=0 | ...".
-
-    Only for the local warehouse: the test's compiled query runs again on the file it was built into.
-    """
-    sql = getattr(result.node, "compiled_code", None)
-    if result.node.resource_type != NodeType.Test or not sql or database is None or not database.exists():
+    else a few of its rows, as "; found: split='test', n_sessions=0 | ..."."""
+    found = read(result) if result.node.resource_type == NodeType.Test else None
+    if found is None:
         return [], ""
-    try:
-        with duckdb.connect(str(database), read_only=True) as connection:
-            # The test's own compiled query, from dbt: nothing here comes from outside the project.
-            found = connection.sql(f"select * from ({sql}) limit {RULES_AT_MOST}")  # noqa: S608
-            names, rows = found.columns, found.fetchall()
-    except duckdb.Error:
-        return [], ""
+    names, rows = found
     if names == RULE_COLUMNS:
         return [BrokenRule(str(name), int(n), None if e is None else str(e)) for name, n, e in rows], ""
     return [], "; found: " + " | ".join(
         ", ".join(f"{n}={_short(v)}" for n, v in zip(names, row, strict=True)) for row in rows[:EXAMPLES]
     )
+
+
+def read_locally(database: Path) -> RowReader:
+    """A test's rows from the DuckDB file it ran on: its compiled query, again, read only."""
+
+    def read(result: RunResult) -> tuple[list[str], list[tuple[Any, ...]]] | None:
+        sql = getattr(result.node, "compiled_code", None)
+        if not sql or not database.exists():
+            return None
+        try:
+            with duckdb.connect(str(database), read_only=True) as connection:
+                # The test's own compiled query, from dbt: nothing here comes from outside the project.
+                found = connection.sql(f"select * from ({sql}) limit {RULES_AT_MOST}")  # noqa: S608
+                return found.columns, found.fetchall()
+        except duckdb.Error:
+            return None
+
+    return read
+
+
+def read_in_warehouse(settings: Settings, target: str | None) -> RowReader:
+    """A test's rows from the warehouse it ran in, through dbt's own connection (``dbt show``)."""
+
+    def read(result: RunResult) -> tuple[list[str], list[tuple[Any, ...]]] | None:
+        show = [*dbt_arguments(settings, "show", target), "--select", result.node.name]
+        with environment(dbt_environment(settings, settings.warehouse_path)):
+            outcome = dbtRunner().invoke([*show, "--limit", str(RULES_AT_MOST)])
+        shown = outcome.result.results if isinstance(outcome.result, RunExecutionResult) else []
+        table = shown[0].agate_table if outcome.success and shown else None
+        if table is None:
+            return None
+        return list(table.column_names), [tuple(row) for row in table.rows]
+
+    return read
 
 
 def _short(value: Any) -> str:

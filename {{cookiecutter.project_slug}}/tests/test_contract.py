@@ -115,6 +115,12 @@ def declared(tmp_path: Path, old: str, new: str) -> Path:
         ('check = "max_price_viewed', 'check = "unknown_column', "reads ['unknown_column']"),
         ('key = "session_id"', 'key = "session"', "training_set.key must name one of its columns"),
         (
+            'prediction = "purchase"',
+            'prediction = "Add to cart"',
+            "training_set.prediction names what the model predicts in lowercase letters, digits and _",
+        ),
+        ('prediction = "purchase"\n', "", "training_set.prediction names what the model predicts"),
+        (
             "allowed = [0, 1]",
             'allowed = ["no", "yes"]',
             "allowed values ['no', 'yes'] are not integer values",

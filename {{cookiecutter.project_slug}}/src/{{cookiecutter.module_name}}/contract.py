@@ -52,6 +52,7 @@ TRAINING_SET_KEYS = {
     "description",
     "key",
     "label",
+    "prediction",
     "split",
     "splits",
     "label_rate",
@@ -247,17 +248,20 @@ class Rule:
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a request's session must be to be scored: the key, the model's features, the rules across them."""
+    """What a request's session must be to be scored (the key, the model's features, the rules across them),
+    and the field its prediction is answered in."""
 
     key: Field
     features: tuple[Field, ...]
     rules: tuple[Rule, ...]
+    output: str
 
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key.to_json(),
             "features": [feature.to_json() for feature in self.features],
             "rules": [{"check": rule.check, "description": rule.description} for rule in self.rules],
+            "output": self.output,
         }
 
     @classmethod
@@ -266,15 +270,16 @@ class Inputs:
             key=Field.from_json(inputs["key"]),
             features=tuple(Field.from_json(feature) for feature in inputs["features"]),
             rules=tuple(Rule(rule["check"], rule.get("description", "")) for rule in inputs["rules"]),
+            output=inputs["output"],
         )
 
     @classmethod
     def of_export(cls, exported: Mapping[str, Any]) -> Self:
         """The inputs an exported model was trained on; a clear error for a model exported without them."""
-        if "inputs" not in exported:
+        if "output" not in exported.get("inputs", {}):
             raise ValueError(
-                "the exported model does not carry the rules for its inputs (it predates the data contract): "
-                "train and accept a new one with `make run`"
+                "the exported model does not carry the rules for its inputs and the field it answers in (it "
+                "predates the data contract): train and accept a new one with `make run`"
             )
         return cls.from_json(exported["inputs"])
 
@@ -315,6 +320,7 @@ class TrainingSet:
 
     key: str
     label: str
+    prediction: str
     split: str
     splits: tuple[str, ...]
     label_rate: tuple[float, float]
@@ -333,6 +339,16 @@ class TrainingSet:
     def feature_names(self) -> tuple[str, ...]:
         return tuple(feature.name for feature in self.features)
 
+    @property
+    def output(self) -> str:
+        """The field a prediction is answered in: "purchase_probability" for the prediction "purchase"."""
+        return f"{self.prediction}_probability"
+
+    @property
+    def prediction_words(self) -> str:
+        """The prediction as plots and reports say it: "add to cart" for "add_to_cart"."""
+        return self.prediction.replace("_", " ")
+
     def column(self, name: str) -> Field:
         found = [column for column in self.all_columns if column.name == name]
         if not found:
@@ -345,7 +361,7 @@ class TrainingSet:
         """What a model reading ``features`` must refuse: rules on other columns do not concern it."""
         chosen = tuple(self.column(name) for name in features)
         rules = tuple(rule for rule in self.rules if set(rule.columns) <= set(features))
-        return Inputs(self.column(self.key), chosen, rules)
+        return Inputs(self.column(self.key), chosen, rules, self.output)
 
 
 @dataclass(frozen=True)
@@ -386,6 +402,7 @@ def load(path: Path = CONTRACT_PATH) -> Contract:
         training_set=TrainingSet(
             key=training["key"],
             label=training["label"],
+            prediction=training["prediction"],
             split=training["split"],
             splits=tuple(training["splits"]),
             label_rate=(float(low), float(high)),
@@ -400,7 +417,15 @@ def load(path: Path = CONTRACT_PATH) -> Contract:
 
 
 def _check_training_set(training: Mapping[str, Any], columns: tuple[Field, ...]) -> None:
-    """The split and label settings have the types they need, and the splits are the split column's."""
+    """The split, label and prediction settings have the types they need, and the splits are the split
+    column's."""
+    prediction = training.get("prediction")
+    if not (isinstance(prediction, str) and re.fullmatch(r"[a-z][a-z0-9_]*", prediction)):
+        raise ContractError(
+            f"training_set.prediction names what the model predicts in lowercase letters, digits and _, "
+            f'starting with a letter (e.g. "purchase", which serving answers as purchase_probability), '
+            f"not {prediction!r}"
+        )
     rate = training.get("label_rate")
     if not (isinstance(rate, list) and len(rate) == 2 and all(isinstance(r, int | float) for r in rate)):
         raise ContractError(

@@ -20,7 +20,7 @@ from {{ cookiecutter.module_name }}.serving.api import (
     respond,
     score_sessions,
 )
-from {{ cookiecutter.module_name }}.training_set import FEATURES
+from {{ cookiecutter.module_name }}.training_set import FEATURES, OUTPUT
 
 from ..api_cases import BAD_BODIES, BAD_BODY_IDS, BODIES, SCORER, SESSION, answer_is_well_formed, body
 
@@ -34,8 +34,8 @@ def test_scores_each_session_in_order() -> None:
     assert payload["model_version"] == "test-model"
     first, other = payload["predictions"]
     assert first["session_id"] == "s1" and other["session_id"] == "s2"
-    assert 0 < first["purchase_probability"] < other["purchase_probability"] < 1  # cart adds weigh positively
-    assert first["purchase_probability"] == SCORER.probability({n: float(SESSION[n]) for n in FEATURES})
+    assert 0 < first[OUTPUT] < other[OUTPUT] < 1  # cart adds weigh positively
+    assert first[OUTPUT] == SCORER.probability({n: float(SESSION[n]) for n in FEATURES})
 
 
 def test_text_bodies_are_accepted() -> None:

@@ -1,6 +1,6 @@
 """Evaluation on the time-based holdout: the model against a trivial baseline, plots, then the model gate.
 
-The baseline predicts the training purchase rate for every session. A model that cannot beat it by
+The baseline predicts the label's training rate for every session. A model that cannot beat it by
 ``settings.min_lift`` average precision is not worth deploying, however good its other numbers look.
 """
 
@@ -29,7 +29,7 @@ from sklearn.metrics import (
 
 from ..errors import StageError
 from ..settings import Settings
-from ..training_set import LABEL, SPLIT
+from ..training_set import CONTRACT, LABEL, PREDICTION, SPLIT
 from .train import TrainedModel
 
 
@@ -62,7 +62,7 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame, settings: Settings, out_d
         **_scores(truth, predicted),
         **{f"baseline_{name}": value for name, value in _scores(truth, baseline).items()},
         "holdout_sessions": float(len(holdout)),
-        "holdout_purchase_rate": float(truth.mean()),
+        f"holdout_{PREDICTION}_rate": float(truth.mean()),
         "min_lift": settings.min_lift,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -116,7 +116,9 @@ def _plot(truth: np.ndarray, predicted: np.ndarray, baseline: np.ndarray, out_di
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
     axes.plot(expected, observed, marker="o", label="model")
     axes.set(
-        xlabel="predicted probability", ylabel="observed purchase rate", title="Calibration on the holdout"
+        xlabel="predicted probability",
+        ylabel=f"observed {CONTRACT.prediction_words} rate",
+        title="Calibration on the holdout",
     )
     paths.append(_save(figure, axes, out_dir / "calibration.png"))
     return paths

@@ -23,7 +23,7 @@ from ..atomic import write_atomically
 from ..errors import StageError
 from ..runs import Run, accept, accepted, begin, exclusive, recording
 from ..settings import Settings
-from ..training_set import CONTRACT
+from ..training_set import CONTRACT, OUTPUT
 
 # How far published predictions may stray from the trained model's: float rounding, nothing more.
 TOLERANCE = 1e-9
@@ -175,7 +175,7 @@ def check_in_fresh_interpreter(
     status, answer = json.loads(result.stdout)
     if status != 200:
         raise PackagingError(f"{what} answered {status}: {answer}")
-    check_predictions([p["purchase_probability"] for p in answer["predictions"]], expected, what)
+    check_predictions([p[OUTPUT] for p in answer["predictions"]], expected, what)
 
 
 def model_json(exported: dict[str, Any]) -> str:

@@ -3,6 +3,10 @@
     {"sessions": [{"session_id": "s1", "n_pageviews": 3, ...}, ...]}
       -> {"model_version": "...", "predictions": [{"session_id": "s1", "purchase_probability": 0.42}]}
 
+The answer's field is named for what the model predicts (``prediction`` in contract.toml's [training_set],
+"purchase" here), and the session's fields are the contract's key and features: the exported model carries
+both, so the API changes with the contract, not with this file.
+
 A serving target only adapts its transport (an API Gateway event, a SageMaker invocation, an HTTP request) to
 these functions, so a request is checked the same way wherever the model is served. Each session is checked
 against the rules the model carries for its inputs, the data contract's (``contract.toml``): a session the
@@ -157,4 +161,4 @@ def _score(model: Model, index: int, session: Any) -> Payload:
     for rule in inputs.rules:
         if not rule.holds(features):
             raise RequestError(422, f"{where} breaks the rule {rule.check} ({rule.description})")
-    return {key: session[key], "purchase_probability": model.probability(features)}
+    return {key: session[key], inputs.output: model.probability(features)}

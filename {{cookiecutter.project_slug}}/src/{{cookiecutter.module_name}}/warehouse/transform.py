@@ -47,8 +47,8 @@ RowReader = Callable[[RunResult], tuple[list[str], list[tuple[Any, ...]]] | None
 HINTS = {
     "stg_events": "the log holds events that break contract.toml (written around append_batch, which "
     "quarantines them): retract their batch (`make retract BATCH=... REASON=...`) and run again",
-    "splits_are_usable": "a split has no sessions or an implausible purchase rate: append more events "
-    "(`make sample`), or move the cutoffs in settings.py",
+    "splits_are_usable": f"a split has no sessions or an implausible {load().training_set.prediction_words} "
+    "rate: append more events (`make sample`), or move the cutoffs in settings.py",
 }
 
 

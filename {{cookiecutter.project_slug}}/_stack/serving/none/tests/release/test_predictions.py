@@ -12,7 +12,7 @@ from {{ cookiecutter.module_name }}.release.package import package
 from {{ cookiecutter.module_name }}.release.promotion import PackagingError
 from {{ cookiecutter.module_name }}.runs import Run, begin
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.training_set import HOLDOUT, KEY, SPLIT
+from {{ cookiecutter.module_name }}.training_set import HOLDOUT, KEY, OUTPUT, SPLIT
 
 from ..conftest import Trained, accepted, make_package
 
@@ -31,10 +31,10 @@ def test_every_holdout_session_gets_the_trained_models_prediction(
     assert bundle.archive == built.dist_dir / "predictions.parquet"
     assert built.dist_dir.is_symlink() and built.dist_dir.resolve() == run.bundle_dir
     assert (len(file), bundle.version) == (len(holdout), "v-test")
-    assert list(file.columns) == [KEY, "session_start", "purchase_probability", "model_version"]
+    assert list(file.columns) == [KEY, "session_start", OUTPUT, "model_version"]
     assert file[KEY].tolist() == holdout[KEY].tolist()
     expected = trained.model.predict_proba(holdout)
-    np.testing.assert_allclose(file["purchase_probability"], expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(file[OUTPUT], expected, rtol=0, atol=1e-9)
     assert set(file["model_version"]) == {"v-test"}
     assert json.loads(accepted(built))["version"] == "v-test"
     with duckdb.connect(str(built.warehouse_path), read_only=True) as warehouse:

@@ -7,6 +7,7 @@ import pytest
 from sagemaker_inference.transformer import Transformer
 
 from {{ cookiecutter.module_name }}.serving import inference
+from {{ cookiecutter.module_name }}.training_set import OUTPUT
 
 from ..api_cases import BAD_BODIES, BAD_BODY_IDS, SCORER, SESSION, body
 
@@ -71,7 +72,7 @@ def test_scores_sessions_through_the_toolkit(endpoint: Endpoint) -> None:
     answer = json.loads(response)
     assert answer["model_version"] == "test-model"
     assert [p["session_id"] for p in answer["predictions"]] == ["s1", "s2"]
-    assert 0 < answer["predictions"][0]["purchase_probability"] < 1
+    assert 0 < answer["predictions"][0][OUTPUT] < 1
 
 
 def test_the_declared_content_type_does_not_matter(endpoint: Endpoint) -> None:

@@ -86,7 +86,7 @@ class Scorer:
         return cls.from_export(json.loads(path.read_text()))
 
     def probability(self, features: Mapping[str, float]) -> float:
-        """Purchase probability for one session (every name in ``self.features``, validated by the caller)."""
+        """Label probability for one session (every name in ``self.features``, validated by the caller)."""
         # Values within LightGBM's zero threshold reach its trees as exactly zero.
         values = [0.0 if abs(v) <= ZERO_THRESHOLD else float(v) for v in (features[n] for n in self.features)]
         score = 0.0

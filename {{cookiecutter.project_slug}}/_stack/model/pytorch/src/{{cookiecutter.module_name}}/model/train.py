@@ -99,7 +99,7 @@ class TrainedModel:
     cpus: int
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Probability of a purchase for each row of ``frame``."""
+        """Probability of the label for each row of ``frame``."""
         return _predict(self.network, self.standardizer(_matrix(frame, self.features)))
 
     def export(self) -> dict[str, Any]:

@@ -59,7 +59,7 @@ class Scorer:
         return cls.from_export(json.loads(path.read_text()))
 
     def probability(self, features: Mapping[str, float]) -> float:
-        """Purchase probability for one session (every name in ``self.features``, validated by the caller)."""
+        """Label probability for one session (every name in ``self.features``, validated by the caller)."""
         values = [
             (math.copysign(math.log1p(abs(value)), value) - center) / scale
             for value, center, scale in zip(

@@ -41,7 +41,7 @@ class TrainedModel:
     cpus: int
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Probability of a purchase for each row of ``frame``."""
+        """Probability of the label for each row of ``frame``."""
         return np.asarray(self.estimator.predict_proba(frame[list(self.features)])[:, 1])
 
     def export(self) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class Scorer:
         return cls.from_export(json.loads(path.read_text()))
 
     def probability(self, features: Mapping[str, float]) -> float:
-        """Purchase probability for one session (every name in ``self.features``, validated by the caller)."""
+        """Label probability for one session (every name in ``self.features``, validated by the caller)."""
         logit = self.intercept
         for name, center, scale, weight in zip(
             self.features, self.center, self.scale, self.coefficients, strict=True

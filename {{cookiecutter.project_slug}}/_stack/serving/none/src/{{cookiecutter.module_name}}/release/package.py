@@ -5,7 +5,8 @@ cutoff, which the model neither trained nor was tuned on, up to the latest day i
 exported model, in ``dist/predictions.parquet`` (the accepted run's ``bundle/predictions.parquet``). The whole
 holdout rather than its last day: its labels are known, so the predictions can be monitored against outcomes,
 and the newest sessions are a filter on ``session_start`` away. Query them with DuckDB, for instance:
-``duckdb -c "select * from 'dist/predictions.parquet' order by purchase_probability desc limit 10"``.
+``duckdb -c "select * from 'dist/predictions.parquet' order by purchase_probability desc limit 10"`` (the
+column is named for contract.toml's training_set.prediction).
 
 Scoring goes through the standard-library scorer and the scoring API an endpoint would use, so these are
 the predictions a deployed model would give, and a session with a missing or impossible feature stops the run
@@ -25,7 +26,7 @@ from ..runs import Run
 from ..serving.api import Model, RequestError, score_sessions
 from ..serving.scoring import Scorer
 from ..settings import Settings
-from ..training_set import HOLDOUT, KEY, SPLIT
+from ..training_set import HOLDOUT, KEY, OUTPUT, SPLIT
 from ..warehouse.read import load_training_set
 from .promotion import (
     Build,
@@ -76,7 +77,7 @@ def publish(model: Model, training_set: pd.DataFrame, out_dir: Path) -> Bundle:
         {
             KEY: holdout[KEY].to_numpy(),
             "session_start": holdout["session_start"].to_numpy(),
-            "purchase_probability": probabilities(model, holdout[[KEY, *model.features]].to_dict("records")),
+            OUTPUT: probabilities(model, holdout[[KEY, *model.features]].to_dict("records")),
             "model_version": model.version,
         }
     )
@@ -87,9 +88,9 @@ def publish(model: Model, training_set: pd.DataFrame, out_dir: Path) -> Bundle:
 
 
 def probabilities(model: Model, sessions: Examples) -> list[float]:
-    """Each session's purchase probability, checked and scored as an endpoint would."""
+    """Each session's probability, checked and scored as an endpoint would."""
     try:
-        return [p["purchase_probability"] for p in score_sessions(model, sessions)]
+        return [p[model.inputs.output] for p in score_sessions(model, sessions)]
     except RequestError as problem:
         raise PackagingError(f"a session cannot be scored: {problem}") from None
 

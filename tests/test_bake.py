@@ -56,6 +56,7 @@ DEFAULT_FILES = {
     "dbt/tests/training_set_follows_sessions_and_cutoffs.sql",
     "deploy/template.yaml",
     "docs/decisions/0001-reasonable-scale-stack.md",
+    "docs/your-own-model.md",
     "flows/training_flow.py",
     "pyproject.toml",
     "scripts/template.py",

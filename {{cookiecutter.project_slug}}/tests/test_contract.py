@@ -49,6 +49,9 @@ from .contract_cases import (
     training_set_violations,
 )
 
+# The contract's line naming the prediction, which two cases below break.
+PREDICTION = f'prediction = "{CONTRACT.training_set.prediction}"'
+
 # Which of dbt's tests each kind of broken rule fails (dbt does not look for control characters: engines
 # disagree on how to match them, and the log refuses them at its door).
 DBT_TESTS = {
@@ -115,11 +118,11 @@ def declared(tmp_path: Path, old: str, new: str) -> Path:
         ('check = "max_price_viewed', 'check = "unknown_column', "reads ['unknown_column']"),
         ('key = "session_id"', 'key = "session"', "training_set.key must name one of its columns"),
         (
-            'prediction = "purchase"',
+            PREDICTION,
             'prediction = "Add to cart"',
             "training_set.prediction names what the model predicts in lowercase letters, digits and _",
         ),
-        ('prediction = "purchase"\n', "", "training_set.prediction names what the model predicts"),
+        (f"{PREDICTION}\n", "", "training_set.prediction names what the model predicts"),
         (
             "allowed = [0, 1]",
             'allowed = ["no", "yes"]',

@@ -106,11 +106,10 @@ def test_the_projects_tests_pass_after_the_guide(yours: Path) -> None:
 def test_the_run_serves_and_evaluates_the_new_prediction(yours: Path, tmp_path: Path) -> None:
     run("make run", cwd=yours)
     [module] = [folder.name for folder in (yours / "src").iterdir() if (folder / "__init__.py").exists()]
-    (tmp_path / "inspect.py").write_text(INSPECT.format(module=module))
 
-    # PYTHONPATH: the project's tests package, as its pytest sees it.
-    inspect = [".venv/bin/python", str(tmp_path / "inspect.py"), str(tmp_path)]
-    seen = json.loads(run(inspect, cwd=yours, env={"PYTHONPATH": "."}).splitlines()[-1])
+    # With -c, the project's folder comes first on the path: its tests package imports as its pytest sees it.
+    inspect = [".venv/bin/python", "-c", INSPECT.format(module=module), str(tmp_path)]
+    seen = json.loads(run(inspect, cwd=yours).splitlines()[-1])
 
     assert seen["status"] == 200, seen["answer"]
     [prediction] = seen["answer"]["predictions"]

@@ -309,7 +309,7 @@ def test_deployment_role_grants_no_wildcards(default_project: Path) -> None:
             {"project_slug": "Not A Slug", "module_name": "fine"},
             "project_slug 'Not A Slug' is not a valid folder name",
         ),
-        ({"orchestrator": "airflow"}, "orchestrator 'airflow' is not available"),
+        ({"author_email": "Jane Doe <jane@example.com>"}, "is a name and an address: give the address alone"),
     ],
 )
 def test_a_rejected_answer_says_why_and_leaves_nothing(
@@ -329,7 +329,7 @@ def test_config_file_and_replay_reproduce_the_same_answers(tmp_path: Path) -> No
             {
                 "cookiecutters_dir": str(tmp_path / "cookiecutters"),
                 "replay_dir": str(tmp_path / "replay"),
-                "default_context": {"project_name": "Basket Size", "compute": "one_gpu"},
+                "default_context": {"project_name": "Basket Size", "compute": "one_gpu", "serving": "modal"},
             }
         )
     )
@@ -342,6 +342,7 @@ def test_config_file_and_replay_reproduce_the_same_answers(tmp_path: Path) -> No
     )
 
     assert first.name == replayed.name == "basket-size"
+    assert json.loads((first / ".template-answers.json").read_text())["answers"]["serving"] == "modal"
     for name in files_of(first):
         if name != "LICENSE":  # carries the year, which could change between the two bakes
             assert (first / name).read_bytes() == (replayed / name).read_bytes(), name

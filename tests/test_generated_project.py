@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import assert_hook_refuses_environment, attempt, bake, run
+from .test_docs import assert_docs_hold_after_run
 from .test_security import FAKE_AWS_KEY_ID, FAKE_PRIVATE_KEY
 
 # One project set up once, then used by every test here: keep them on one pytest-xdist worker.
@@ -85,6 +86,7 @@ def test_run_produces_metrics_plots_and_a_bundle_then_serves_it(project: Path) -
     output = run("make run", cwd=project)
 
     assert "published: " in output
+    assert_docs_hold_after_run(project, output)
     accepted = project / "artifacts" / "accepted"
     metrics = json.loads((accepted / "evaluation" / "metrics.json").read_text())
     assert metrics["average_precision"] > metrics["baseline_average_precision"] + 0.05

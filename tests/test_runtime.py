@@ -14,6 +14,7 @@ import pytest
 
 from .combinations import STACK, Combination, covering, label
 from .conftest import PROJECT_TESTS, assert_hook_refuses_environment, bake, run
+from .test_docs import assert_docs_hold_after_run
 
 pytestmark = pytest.mark.slow
 
@@ -77,3 +78,4 @@ def test_sets_up_passes_its_own_tests_and_runs(
     assert published and Path(published[-1].strip()).exists(), pipeline[-3000:]
     assert (project / "artifacts" / "accepted" / "model" / "model.json").exists()
     assert (project / "artifacts" / "accepted" / "evaluation" / "metrics.json").exists()
+    assert_docs_hold_after_run(project, pipeline)

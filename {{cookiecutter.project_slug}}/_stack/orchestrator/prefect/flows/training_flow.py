@@ -74,7 +74,7 @@ def training(sample_events: int = pipeline.DEFAULT_SAMPLE_EVENTS) -> str:
     with pipeline.recording(run, "log"):
         prepare_log(settings, sample_events)
     with pipeline.recording(run, "transform"):
-        transform = build_tables(settings)
+        build_tables(settings)
     with pipeline.recording(run, "quality gate"):
         check_quality(settings, run)
     with pipeline.recording(run, "train"):
@@ -84,14 +84,7 @@ def training(sample_events: int = pipeline.DEFAULT_SAMPLE_EVENTS) -> str:
     with pipeline.recording(run, "package"):
         bundle = package_model(model, evaluation.metrics, settings, run)
 
-    metrics = evaluation.metrics
-    print(transform)
-    print(
-        f"model {bundle.version}: average precision {metrics['average_precision']:.3f} "
-        f"(baseline {metrics['baseline_average_precision']:.3f})"
-    )
-    print(f"metrics and plots: {settings.accepted_dir / 'evaluation'}")
-    print(f"published: {bundle.archive}")
+    print(pipeline.summary(run, bundle.version, bundle.archive, evaluation.headline(), settings))
     return str(bundle.archive)
 
 

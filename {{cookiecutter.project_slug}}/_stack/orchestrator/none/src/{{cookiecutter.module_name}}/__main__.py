@@ -21,15 +21,9 @@ from .settings import Settings
 
 
 def run(settings: Settings, sample_events: int) -> None:
-    summary = pipeline.run(settings, sample_events)
-    metrics = summary.evaluation.metrics
-    print(summary.transform)
-    print(
-        f"model {summary.bundle.version}: average precision {metrics['average_precision']:.3f} "
-        f"(baseline {metrics['baseline_average_precision']:.3f})"
-    )
-    print(f"metrics and plots: {settings.accepted_dir / 'evaluation'}")
-    print(f"published: {summary.bundle.archive}")
+    outcome = pipeline.run(settings, sample_events)
+    bundle, headline = outcome.bundle, outcome.evaluation.headline()
+    print(pipeline.summary(outcome.run, bundle.version, bundle.archive, headline, settings))
 
 
 def transform(settings: Settings) -> None:

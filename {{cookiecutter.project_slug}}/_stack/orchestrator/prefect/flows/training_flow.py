@@ -32,6 +32,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 # The server's first start creates its database: on a busy machine, longer than the default 20 s.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# The stages tell the run's story; Prefect says only what goes wrong (its run history keeps the rest).
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE

@@ -57,7 +57,7 @@ def test_check_runs_the_quality_gate_on_the_built_warehouse_in_a_run_of_its_own(
 
     main(["check"])
 
-    assert capsys.readouterr().out.startswith("quality gate passed on ")
+    assert capsys.readouterr().out.startswith("quality gate  passed on ")
     [run] = built.runs_dir.iterdir()
     assert (run / "quality" / "report.json").exists()
     assert accepted(built) is None

@@ -30,7 +30,7 @@ def transform(settings: Settings) -> None:
     from .runs import exclusive
 
     with exclusive(settings, "transform"):
-        print(pipeline.build_tables(settings))
+        pipeline.build_tables(settings)  # which says what it built
 
 
 def check(settings: Settings) -> None:
@@ -40,8 +40,7 @@ def check(settings: Settings) -> None:
         run = pipeline.begin_run(settings)
         with pipeline.recording(run, "quality gate"):
             report = pipeline.check_quality(settings, run)
-        conclude(run, "checked", f"quality gate passed on {report.rows:,} rows")
-    print(f"quality gate passed on {report.rows:,} rows (report: {report.path})")
+        conclude(run, "checked", f"quality gate passed on {report.rows:,} rows")  # as the stage said
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -77,7 +77,7 @@ def test_sets_up_passes_its_own_tests_and_runs(
     assert " passed" in tests and " failed" not in tests and " skipped" not in tests
     assert_the_run_told_its_story(pipeline)
     published = [line.split("published: ", 1)[1] for line in pipeline.splitlines() if "published: " in line]
-    assert published and Path(published[-1].strip()).exists(), pipeline[-3000:]
+    assert published and (project / published[-1].strip()).exists(), pipeline[-3000:]
     assert (project / "artifacts" / "accepted" / "model" / "model.json").exists()
     assert (project / "artifacts" / "accepted" / "evaluation" / "metrics.json").exists()
     assert_docs_hold_after_run(project, pipeline)

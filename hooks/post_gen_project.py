@@ -21,10 +21,10 @@ STACK = {
 }
 LICENSE = "{{ cookiecutter.license }}"
 SCALE = {
-    "ML value per year": "{{ cookiecutter.ml_value }}",
-    "ML and data engineers": "{{ cookiecutter.team_size }}",
-    "data per training run": "{{ cookiecutter.data_volume }}",
-    "training compute": "{{ cookiecutter.compute }}",
+    "ML value per year": {{ {"under_1m": "Under $1M", "1m_to_10m": "$1M to $10M", "10m_to_100m": "$10M to $100M"}[cookiecutter.ml_value] | quoted }},
+    "ML and data engineers": {{ {"1_to_10": "1 to 10", "11_to_30": "11 to 30", "31_to_100": "31 to 100"}[cookiecutter.team_size] | quoted }},
+    "data per training run": {{ {"under_100gb": "Under 100 GB", "100gb_to_1tb": "100 GB to 1 TB", "1tb_to_10tb": "1 TB to 10 TB"}[cookiecutter.data_volume] | quoted }},
+    "training compute": {{ {"cpu": "CPU only", "one_gpu": "One GPU", "few_gpu_nodes": "A few GPU nodes"}[cookiecutter.compute] | quoted }},
 }
 # END options.toml stack
 
@@ -44,8 +44,9 @@ MARKER = re.compile(r"^[ \t]*(?:# place: ([a-z0-9-]+)|<!-- place: ([a-z0-9-]+) -
 def apply_stack() -> None:
     """Move the chosen values' files into the project, fill the shared files' places, drop `_stack`.
 
-    Refuses, before changing anything, a file that two of the chosen folders both provide, or that a shared
-    file already is, and a place that no shared file marks.
+    Refuses, before changing anything, a file that two of the chosen folders both provide, and a place that no
+    shared file marks. A file already in place is replaced: baking over a project (-f) with the same stack
+    finds the files it moved there before. (No value's file is also a shared file: a template test checks it.)
     """
     moves: dict[Path, Path] = {}
     fills: dict[str, list[str]] = {}
@@ -57,8 +58,6 @@ def apply_stack() -> None:
                     fills.setdefault(target.name, []).append(source.read_text(encoding="utf-8"))
                 elif target in moves:
                     sys.exit(f"error: {moves[target]} and {source} would both become {target}: keep one")
-                elif target.exists():
-                    sys.exit(f"error: {source} would replace the shared {target}: keep one")
                 else:
                     moves[target] = source
     # A place may be marked by a shared file, by a chosen value's own file, or by what a value adds.

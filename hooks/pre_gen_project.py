@@ -3,13 +3,28 @@
 Cookiecutter renders this file with the answers, then runs it inside the new project folder; a non-zero exit
 makes it delete that folder, so a rejected answer leaves nothing behind. Standard library only: this runs in
 the user's cookiecutter environment. cruft runs it twice per update, in temporary folders: it must only read.
+A refusal ends with one command that bakes again with every answer, those to fix last, so none is typed twice.
+
+What Cookiecutter prints itself, no template can change (cookiecutter 2.7):
+- after this hook's lines, "Stopping generation because pre_gen_project hook script didn't exit successfully"
+  and a traceback: it logs every failed hook with logger.exception, whatever the hook printed;
+- a value outside a menu given by name (command line, --config-file, extra_context) stops it with a ValueError
+  traceback naming the menu's items, before any hook runs; at the prompt, a menu takes only its numbers;
+- a project folder that exists stops it after the questions, before any hook runs, with
+  `Error: "<folder>" directory already exists`, unless --overwrite-if-exists (-f) is given: then this hook
+  runs in that folder, and refuses to mix another stack's files into the project it holds;
+- an --output-dir folder it had to create stays, empty, when it deletes a refused project.
 """
 
+import json
 import keyword
+import os
 import re
+import shlex
 import sys
 import unicodedata
 from email.headerregistry import Address
+from pathlib import Path
 
 # BEGIN options.toml answers: `make options` writes what follows, up to END, from cookiecutter.json
 ANSWERS = {
@@ -35,8 +50,8 @@ ANSWERS = {
 }
 # END options.toml answers
 
-# The values each choice accepts. The stack prompts are plain text (their defaults derive from the scale
-# answers), so this is where a typo is caught.
+# The values each choice accepts. Cookiecutter checks an answer given by name against its menu, but not one
+# read from a replay file (--replay) or a recorded answer edited by hand: this is where those are caught.
 # BEGIN options.toml choices: `make options` writes what follows, up to END, from options.toml
 CHOICES = {
     "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "proprietary"),
@@ -53,7 +68,13 @@ CHOICES = {
     "serving": ("aws_lambda", "sagemaker_serverless", "gcp_cloud_run", "modal", "none"),
     "ci": ("github", "gitlab", "none"),
 }
+STACK_CHOICES = ("orchestrator", "warehouse", "data_quality", "tracking", "model", "serving", "ci")
 # END options.toml choices
+
+# The template as the user named it (a path or gh:owner/name), for the command that bakes again.
+TEMPLATE = {{ cookiecutter._template | default("") | quoted }}
+# Where a project made from this template records its answers: plain cookiecutter, and cruft.
+RECORDED_ANSWERS = {".template-answers.json": ("answers",), ".cruft.json": ("context", "cookiecutter")}
 
 # Every top-level name the environment of any stack can import, indirect dependencies included (`src/yaml/`
 # would hide PyYAML from dbt), other platforms' too: a package named like one of them would shadow it.
@@ -114,6 +135,7 @@ JOINERS = {"\u200c", "\u200d"}
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 MODULE = re.compile(r"[a-z][a-z0-9_]*")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+NAME_AND_ADDRESS = re.compile(r"[^<>]*<([^<>]*)>")  # Jane Doe <jane@example.com>
 # A template expression reading another answer: `cruft update` would substitute it, the prompt does not.
 # (Braces in brackets: this file is itself a template.)
 ANSWER_REFERENCE = re.compile(r"[{]([{]|%)(?:(?![}%][}]).)*\bcookiecutter\b", re.DOTALL)
@@ -146,7 +168,7 @@ def problems(answers: dict[str, str]) -> list[str]:
 
     email = answers["author_email"]
     if not texts["author_email"] and not EMAIL.fullmatch(email):  # one line per answer
-        found.append(f"author_email {email!r} is not an email address: use name@example.com")
+        found.append(email_problem(email))
     elif not texts["author_email"] and not packaging_accepts(email):
         found.append(
             f"author_email {email!r} is not an address Python packaging accepts (it refuses to install the "
@@ -154,9 +176,64 @@ def problems(answers: dict[str, str]) -> list[str]:
         )
 
     for field, allowed in CHOICES.items():
-        if answers[field] not in allowed:
-            found.append(f"{field} {answers[field]!r} is not available: choose one of {', '.join(allowed)}")
+        answer, names = answers[field], ", ".join(allowed)
+        if answer.isdigit() and answer not in allowed:
+            found.append(f"{field} {answer!r} is a menu's number: give the value's name, one of {names}")
+        elif answer not in allowed:
+            found.append(f"{field} {answer!r} is not available: choose one of {names}")
     return found
+
+
+def email_problem(email: str) -> str:
+    """Why ``email`` is not an address, and the form that is."""
+    named = NAME_AND_ADDRESS.fullmatch(email)
+    if named:
+        return (
+            f"author_email {email!r} is a name and an address: give the address alone, e.g. "
+            f"author_email={named[1].strip() or 'name@example.com'} (the name goes in author_name)"
+        )
+    if email.count("@") != 1:
+        why = "it needs exactly one @"
+    elif any(character.isspace() for character in email):
+        why = "it contains a space"
+    else:
+        why = "it needs a domain with a dot after the @"
+    return f"author_email {email!r} is not an email address ({why}): use the form name@example.com"
+
+
+def recorded_answers() -> dict[str, str]:
+    """The answers of the project already in this folder (baked over with -f), or none for a new folder."""
+    for name, keys in RECORDED_ANSWERS.items():
+        try:
+            recorded = json.loads(Path(name).read_text(encoding="utf-8"))
+            for key in keys:
+                recorded = recorded[key]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(recorded, dict):
+            return recorded
+    return {}
+
+
+def stack_problems(answers: dict[str, str], recorded: dict[str, str]) -> list[str]:
+    """Another stack value over a project would leave the old value's files beside the new one's."""
+    return [
+        f"{field} {new!r} is not the {old!r} of the project in this folder: baking over it would leave "
+        f"{old}'s files beside {new}'s. Bake into a new folder and move your code across, or keep "
+        f"{field}={old}"
+        for field in STACK_CHOICES
+        if field in recorded and (old := recorded[field]) != (new := answers[field])
+    ]
+
+
+def replay_command(answers: dict[str, str], to_fix: list[str]) -> str:
+    """The command that bakes again with every answer given, those to fix last: edit them, and run it."""
+    words = ["cookiecutter", TEMPLATE or "<template>", "--no-input"]
+    output = Path.cwd().parent  # this hook runs in the project folder
+    if os.environ.get("PWD") != str(output):  # where the user ran cookiecutter, as their shell says
+        words += ["--output-dir", str(output)]
+    fields = [field for field in answers if field not in to_fix] + to_fix
+    return shlex.join([*words, *(f"{field}={answers[field]}" for field in fields)])
 
 
 def packaging_accepts(email: str) -> bool:
@@ -184,11 +261,26 @@ def text_problem(field: str, text: str, limit: int) -> str | None:
 
 
 def main() -> int:
-    found = problems(ANSWERS)
+    recorded = recorded_answers()
+    if recorded:
+        print(
+            "note: this folder holds a project made from this template. `make update-template` in it merges "
+            "the template's changes with yours; baking over it with -f overwrites every file the template "
+            "makes.",
+            file=sys.stderr,
+        )
+    found = problems(ANSWERS) + stack_problems(ANSWERS, recorded)
     for problem in found:
         print(f"error: {problem}", file=sys.stderr)
     if found:
-        print("Nothing was generated. Fix the answers above and run again.", file=sys.stderr)
+        # Each problem starts with the field it is about.
+        to_fix = list(dict.fromkeys(problem.split()[0] for problem in found))
+        print(
+            f"Nothing was generated. Your answers, with {', '.join(to_fix)} last to fix, as one command:\n"
+            f"  {replay_command(ANSWERS, to_fix)}\n"
+            "(Cookiecutter then says that this check stopped it, with a traceback of its own: nothing more.)",
+            file=sys.stderr,
+        )
     return 1 if found else 0
 
 

@@ -142,6 +142,11 @@ def noted(choice: dict[str, Any]) -> list[str]:
     return [f"{value} ({label})" if label else value for value, label in choice["values"].items()]
 
 
+def labels(choice: dict[str, Any]) -> dict[str, str]:
+    """What a menu shows for each value: its label, or the value itself."""
+    return {value: label or value for value, label in choice["values"].items()}
+
+
 def condition(when: dict[str, Any]) -> str:
     parts = []
     for variable, wanted in when.items():
@@ -160,6 +165,34 @@ def default_expression(default: str | list[dict[str, Any]]) -> str:
         return default[0]["value"]
     branches = [f"{rule['value']!r} if {condition(rule['when'])} else" for rule in default[:-1]]
     return f"{{{{ {' '.join(branches)} {default[-1]['value']!r} }}}}"
+
+
+def derived(default: str | list[dict[str, Any]]) -> bool:
+    """Whether a stack default depends on the scale answers."""
+    return isinstance(default, list) and len(default) > 1
+
+
+def stack_menu(choice: dict[str, Any]) -> list[str]:
+    """A stack choice's menu for cookiecutter.json: its default first, then every value.
+
+    A default derived from the scale is a Jinja expression, and Cookiecutter renders each item of a menu, so
+    it shows as item 1, followed by every value again (once more the default among them). Every value must
+    stay in the list literally: Cookiecutter accepts a value given by name (command line, `--config-file`,
+    `extra_context`, `cruft update` replaying .cruft.json) only when it is an item of the unrendered list.
+    """
+    values = list(choice["values"])
+    default = choice["default"]
+    if derived(default):
+        return [default_expression(default), *values]
+    fixed = default if isinstance(default, str) else default[0]["value"]
+    return [fixed, *(value for value in values if value != fixed)]
+
+
+def stack_question(choice: dict[str, Any]) -> str:
+    """The question above a stack menu; when its first item is derived, it says so, as it repeats below."""
+    if derived(choice["default"]):
+        return f"{choice['prompt']} (1 is the default for your scale answers)"
+    return str(choice["prompt"])
 
 
 def default_text(default: str | list[dict[str, Any]], registry: Registry) -> str:
@@ -202,13 +235,13 @@ def cookiecutter_json(registry: Registry, text: str) -> str:
     for name, choice in registry.items():
         values = choice["values"]
         if choice["kind"] == "stack":
-            entries[name] = default_expression(choice["default"])
-            prompts[name] = f"{choice['prompt']}: {listed(noted(choice))}?"
+            entries[name] = stack_menu(choice)
+            named = {value: f"{value} ({label})" if label else value for value, label in values.items()}
+            prompts[name] = {"__prompt__": stack_question(choice), **named}
         else:
             entries[name] = list(values)
-            labels = {value: label or value for value, label in values.items()}
-            has_labels = any(label for label in values.values())
-            prompts[name] = {"__prompt__": choice["prompt"], **labels} if has_labels else choice["prompt"]
+            question = choice["prompt"]
+            prompts[name] = {"__prompt__": question, **labels(choice)} if any(values.values()) else question
     context = placed(context, entries)
     context["__prompts__"] = placed(context.get("__prompts__", {}), prompts)
     return json.dumps(context, indent=2, ensure_ascii=False) + "\n"
@@ -253,13 +286,16 @@ def pre_gen_blocks(registry: Registry, variables: list[str]) -> dict[str, list[s
         for name, choice in registry.items()
         for line in python_tuple(f"    {json.dumps(name)}: ", [*choice["values"]])
     ]
-    return {"answers": python_mapping("ANSWERS", answers), "choices": ["CHOICES = {", *choices, "}"]}
+    stack = python_tuple("STACK_CHOICES = ", [*of_kind(registry, "stack")])
+    stack[-1] = stack[-1].removesuffix(",")
+    return {"answers": python_mapping("ANSWERS", answers), "choices": ["CHOICES = {", *choices, "}", *stack]}
 
 
 def post_gen_blocks(registry: Registry) -> dict[str, list[str]]:
     stack = [(name, f'"{{{{ cookiecutter.{name} }}}}"') for name in of_kind(registry, "stack")]
+    # The summary shows each scale answer as its menu did: the label, which Jinja looks up from the value.
     scale = [
-        (choice["summary"], f'"{{{{ cookiecutter.{name} }}}}"')
+        (choice["summary"], f"{{{{ {json.dumps(labels(choice))}[cookiecutter.{name}] | quoted }}}}")
         for name, choice in of_kind(registry, "scale").items()
     ]
     # apply_stack() reads the license by name: each license text is a folder, _stack/license/<value>/.

@@ -87,6 +87,7 @@ DEFAULT_FILES = {
     "src/purchase_intent/serving/scoring.py",
     "src/purchase_intent/serving/serve_local.py",
     "src/purchase_intent/settings.py",
+    "src/purchase_intent/story.py",
     "src/purchase_intent/training_set.py",
     "src/purchase_intent/warehouse/__init__.py",
     "src/purchase_intent/warehouse/dbt_tests.py",
@@ -131,6 +132,7 @@ DEFAULT_FILES = {
     "tests/test_flow.py",
     "tests/test_pipeline.py",
     "tests/test_resources.py",
+    "tests/test_story.py",
     "tests/warehouse/__init__.py",
     "tests/warehouse/test_transform.py",
     "tests/warehouse/test_warehouse.py",
@@ -310,7 +312,7 @@ def test_deployment_role_grants_no_wildcards(default_project: Path) -> None:
             {"project_slug": "Not A Slug", "module_name": "fine"},
             "project_slug 'Not A Slug' is not a valid folder name",
         ),
-        ({"orchestrator": "airflow"}, "orchestrator 'airflow' is not available"),
+        ({"author_email": "Jane Doe <jane@example.com>"}, "is a name and an address: give the address alone"),
     ],
 )
 def test_a_rejected_answer_says_why_and_leaves_nothing(
@@ -330,7 +332,7 @@ def test_config_file_and_replay_reproduce_the_same_answers(tmp_path: Path) -> No
             {
                 "cookiecutters_dir": str(tmp_path / "cookiecutters"),
                 "replay_dir": str(tmp_path / "replay"),
-                "default_context": {"project_name": "Basket Size", "compute": "one_gpu"},
+                "default_context": {"project_name": "Basket Size", "compute": "one_gpu", "serving": "modal"},
             }
         )
     )
@@ -343,6 +345,7 @@ def test_config_file_and_replay_reproduce_the_same_answers(tmp_path: Path) -> No
     )
 
     assert first.name == replayed.name == "basket-size"
+    assert json.loads((first / ".template-answers.json").read_text())["answers"]["serving"] == "modal"
     for name in files_of(first):
         if name != "LICENSE":  # carries the year, which could change between the two bakes
             assert (first / name).read_bytes() == (replayed / name).read_bytes(), name

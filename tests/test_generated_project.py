@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import assert_hook_refuses_environment, attempt, bake, run
+from .test_docs import assert_docs_hold_after_run
 from .test_security import FAKE_AWS_KEY_ID, FAKE_PRIVATE_KEY
 
 # One project set up once, then used by every test here: keep them on one pytest-xdist worker.
@@ -78,6 +79,7 @@ def test_the_projects_own_tests_pass(project: Path) -> None:
     output = run("make test-all", cwd=project, env={"PYTHONDONTWRITEBYTECODE": "1"})
 
     assert " passed" in output and " failed" not in output and " skipped" not in output
+    assert "PASSED tests/test_pipeline.py::" in output, "make test-all should say each test, not print dots"
     assert list((project / "src").glob("*/__pycache__/pipeline.*.pyc")), "make test-all cached no bytecode"
 
 
@@ -85,6 +87,8 @@ def test_run_produces_metrics_plots_and_a_bundle_then_serves_it(project: Path) -
     output = run("make run", cwd=project)
 
     assert "published: " in output
+    assert_docs_hold_after_run(project, output)
+    assert_the_run_told_its_story(output)
     accepted = project / "artifacts" / "accepted"
     metrics = json.loads((accepted / "evaluation" / "metrics.json").read_text())
     assert metrics["average_precision"] > metrics["baseline_average_precision"] + 0.05
@@ -112,6 +116,25 @@ def test_run_produces_metrics_plots_and_a_bundle_then_serves_it(project: Path) -
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+STORY = {
+    "log": "events appended",
+    "transform": "dbt build passed: ",
+    "quality gate": "passed on ",
+    "train": "validation average precision ",
+    "evaluate": "holdout sessions; baseline ",
+    "package": "run accepted",
+}
+
+
+def assert_the_run_told_its_story(output: str) -> None:
+    """A line of figures per stage, the summary with where to look, and nothing a library says besides."""
+    for stage, figures in STORY.items():
+        assert any(f"{stage}  " in line and figures in line for line in output.splitlines()), (stage, output)
+    assert " accepted: model " in output and "published: " in output
+    assert "evaluation report: artifacts/accepted/evaluation/report.md" in output
+    assert "Pylint" not in output and "Traceback" not in output, output
 
 
 def test_running_again_adds_nothing_to_the_log(project: Path) -> None:

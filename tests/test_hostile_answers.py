@@ -12,6 +12,7 @@ where cookiecutter renders them as templates, unless the extension in rs_templat
 import ast
 import json
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -290,3 +291,106 @@ def test_a_project_baked_from_the_nastiest_answers_passes_its_own_lint_and_tests
     run("make lint", cwd=project)
     output = run(QUICK_TESTS, cwd=project)
     assert " passed" in output and " failed" not in output
+
+
+def interactive_bake(scratch: Path, typed: list[str], *options: str) -> subprocess.CompletedProcess[str]:
+    """Answer the prompts as a user at a terminal would, one line per question ("" takes the default)."""
+    config = scratch / "cookiecutter-config.yaml"
+    config.write_text(
+        yaml.safe_dump({"cookiecutters_dir": str(scratch / "cc"), "replay_dir": str(scratch / "r")})
+    )
+    command = [COOKIECUTTER, *options, "--config-file", config, "-o", scratch / "out", TEMPLATE]
+    typed_lines = "".join(f"{line}\n" for line in typed)
+    return subprocess.run(command, input=typed_lines, capture_output=True, text=True, check=False)
+
+
+def test_stack_questions_are_menus_whose_first_item_is_the_default_for_the_scale(tmp_path: Path) -> None:
+    questions = [name for name in DEFAULTS if not name.startswith("_")]
+    typed = dict.fromkeys(questions, "") | {"team_size": "3", "warehouse": "5"}  # 31 to 100; bigquery
+
+    result = interactive_bake(tmp_path, [typed[name] for name in questions])
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    menu = result.stdout.split("Orchestrator (1 is the default for your scale answers)")[1].split("Choose")[0]
+    assert [line.strip() for line in menu.strip().splitlines()] == [
+        "1 - prefect",
+        "2 - metaflow",
+        "3 - prefect",
+        "4 - none (a plain CLI)",
+    ]
+    answers = json.loads((tmp_path / "out" / "purchase-intent" / ".template-answers.json").read_text())[
+        "answers"
+    ]
+    assert (answers["orchestrator"], answers["warehouse"], answers["data_quality"]) == (
+        "prefect",
+        "bigquery",
+        "great_expectations",
+    )
+
+
+def test_a_stack_value_outside_its_menu_on_the_command_line_is_refused_before_anything_is_made(
+    tmp_path: Path,
+) -> None:
+    """Cookiecutter's own check, with its own traceback (hooks/pre_gen_project.py says what it prints)."""
+    (tmp_path / "out").mkdir()
+    result = bake_on_the_command_line(tmp_path, {"orchestrator": "airflow"})
+
+    assert result.returncode != 0
+    assert "airflow provided for choice variable orchestrator" in result.stderr.splitlines()[-1]
+    assert "'metaflow', 'prefect', 'none'" in result.stderr.splitlines()[-1]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_refusal_prints_one_command_that_bakes_once_the_answer_is_fixed(tmp_path: Path) -> None:
+    answers = {
+        "project_name": "Churn Radar",
+        "serving": "modal",
+        "author_email": "Jane Doe <jane@example.com>",
+    }
+    (tmp_path / "first").mkdir()
+    refused = bake_on_the_command_line(tmp_path / "first", answers)
+    assert refused.returncode != 0
+
+    [command_line] = [line for line in refused.stderr.splitlines() if line.startswith("  cookiecutter ")]
+    *command, last = shlex.split(command_line)
+    assert last == "author_email=Jane Doe <jane@example.com>"
+    config = tmp_path / "first" / "cookiecutter-config.yaml"
+    replayed = subprocess.run(
+        [COOKIECUTTER, *command[1:], "--config-file", config, "author_email=jane@example.com"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert replayed.returncode == 0, replayed.stderr
+    recorded = json.loads((tmp_path / "first" / "out" / "churn-radar" / ".template-answers.json").read_text())
+    assert recorded["answers"]["serving"] == "modal"
+    assert recorded["answers"]["author_email"] == "jane@example.com"
+
+
+def test_baking_over_a_project_with_another_stack_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    assert bake_on_the_command_line(tmp_path, {}).returncode == 0
+    project = tmp_path / "out" / "purchase-intent"
+    before = {name: (project / name).read_bytes() for name in files_of(project)}
+
+    result = bake_on_the_command_line(tmp_path, {"serving": "modal"}, "--overwrite-if-exists")
+
+    assert result.returncode != 0
+    assert "make update-template" in result.stderr
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert error.startswith("error: serving 'modal' is not the 'aws_lambda' of the project in this folder")
+    assert {name: (project / name).read_bytes() for name in files_of(project)} == before
+
+
+def test_baking_over_a_project_with_the_same_stack_points_to_the_update_and_leaves_one_stack(
+    tmp_path: Path,
+) -> None:
+    assert bake_on_the_command_line(tmp_path, {"serving": "modal"}).returncode == 0
+    project = tmp_path / "out" / "purchase-intent"
+    first = set(files_of(project))
+
+    result = bake_on_the_command_line(tmp_path, {"serving": "modal"}, "--overwrite-if-exists")
+
+    assert result.returncode == 0, result.stderr
+    assert "`make update-template` in it merges the template's changes with yours" in result.stderr
+    assert set(files_of(project)) == first

@@ -283,7 +283,7 @@ def test_an_event_that_breaks_a_rule_on_the_server_is_named_by_its_rule(
     report = failed.stdout + failed.stderr
     assert failed.returncode == 1, report
     # The rule it breaks, by name, with the event: read back from Postgres, not from a local file.
-    assert "fail test accepted_values_stg_events_event_type: 1 row; found: event_id=\"broken-1\"" in report
+    assert 'fail test accepted_values_stg_events_event_type: 1 row; found: event_id="broken-1"' in report
     assert 'event_type="teleport"' in report
     assert "retract their batch" in report
 

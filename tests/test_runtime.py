@@ -14,6 +14,8 @@ import pytest
 
 from .combinations import STACK, Combination, covering, label
 from .conftest import PROJECT_TESTS, assert_hook_refuses_environment, bake, run
+from .test_docs import assert_docs_hold_after_run
+from .test_generated_project import assert_the_run_told_its_story
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +32,7 @@ PIPELINE = {"data_quality", "tracking", "model", "serving"}
 EXERCISES = {
     "tests/log/": set(),  # the event log: the same in every project
     "tests/test_resources.py": set(),
+    "tests/test_story.py": set(),  # how a run tells what it did: the same in every project
     "tests/warehouse/": {"warehouse"},
     "tests/test_contract.py": {"data_quality"},  # the log's rules at dbt (on DuckDB) and at the gate
     "tests/quality/": {"data_quality"},
@@ -73,7 +76,9 @@ def test_sets_up_passes_its_own_tests_and_runs(
     pipeline = run("make run EVENTS=30000", cwd=project, env=project_env)
 
     assert " passed" in tests and " failed" not in tests and " skipped" not in tests
+    assert_the_run_told_its_story(pipeline)
     published = [line.split("published: ", 1)[1] for line in pipeline.splitlines() if "published: " in line]
-    assert published and Path(published[-1].strip()).exists(), pipeline[-3000:]
+    assert published and (project / published[-1].strip()).exists(), pipeline[-3000:]
     assert (project / "artifacts" / "accepted" / "model" / "model.json").exists()
     assert (project / "artifacts" / "accepted" / "evaluation" / "metrics.json").exists()
+    assert_docs_hold_after_run(project, pipeline)

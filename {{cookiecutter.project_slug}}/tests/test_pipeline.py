@@ -1,6 +1,7 @@
 """The whole pipeline on a tiny sample: what `make run` does, how it stops, what stopping leaves alone."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,42 @@ def test_a_rejected_model_leaves_the_accepted_evidence_and_keeps_its_own(accepte
     assert (run.evaluation_dir / "metrics.json").exists()
     assert len(list((run.evaluation_dir / "plots").glob("*.png"))) == 3
     assert not run.model_path.exists() and not run.bundle_dir.exists()
+    # Its report cannot pass for the accepted model's: it says rejected and names the model that stays.
+    version = json.loads(accepted_run.accepted_model_path.read_text())["version"]
+    rejected = f"**Status: rejected** — by the model gate; the accepted model is {version}"
+    assert status(run.report_path).startswith(rejected)
+    assert status(accepted_run.accepted_dir / "evaluation" / "report.md").startswith("**Status: accepted**")
+
+
+def status(report: Path) -> str:
+    """An evaluation report's status line."""
+    return next(line for line in report.read_text().splitlines() if line.startswith("**Status: "))
+
+
+def test_a_run_tells_each_stage_in_a_line_of_figures_then_where_to_look(
+    accepted_run: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = accepted(accepted_run)
+
+    again = pipeline.run(accepted_run, sample_events=TINY_SAMPLE_EVENTS)
+    print(pipeline.summary(again.run, again.bundle.version, again.bundle.archive, "", accepted_run))
+
+    told = capsys.readouterr().out
+    for stage, figures in {
+        "log": r"[\d,]+ events in \d+ batches, [\d,]+ quarantined",
+        "transform": r"dbt build passed: \d+ models built, \d+ tests passed in [\d.]+ s",
+        "quality gate": r"passed on [\d,]+ rows",
+        "train": r"done in [\d.]+ s: .*validation average precision 0\.\d{3}",
+        "evaluate": r"average precision 0\.\d{3} on [\d,]+ holdout sessions; baseline 0\.\d{3}, accepted mo",
+        "package": rf"bundle {again.bundle.version} at .+, checked on \d+ holdout sessions",
+    }.items():
+        assert re.search(rf"^{stage} +{figures}", told, re.MULTILINE), f"{stage}: {figures}\n{told}"
+    assert f"run {again.run.id} accepted: model {again.bundle.version}" in told
+    assert f"evaluation report: {accepted_run.accepted_dir / 'evaluation' / 'report.md'}" in told
+    assert before is not None
+    assert status(again.run.report_path).startswith("**Status: accepted**")
+    superseded = f"**Status: superseded** — was accepted until run {again.run.id}"
+    assert status(before.report_path).startswith(superseded)
 
 
 def test_a_second_run_at_the_same_time_stops_at_once_naming_the_first(accepted_run: Settings) -> None:

@@ -8,12 +8,17 @@ results along: the ``Run`` from ``begin_run`` is one of them. Stage modules are 
 an orchestrator starts a fresh process per step, and importing dbt, scikit-learn and matplotlib for a step
 that uses none of them would cost seconds each time.
 
+Each stage tells what it did in one line of figures (``story.py``), the same under every orchestrator, and
+``summary`` ends the run with where to look.
+
 A stage that refuses to go on raises a ``StageError`` (or a pydantic ``ValidationError`` for bad settings, a
 ``ContractError`` for a broken ``contract.toml``): ``STOPS``. Orchestrators record it in the run's folder
 (``stopped``) and show its message, not a traceback.
 """
 
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Orchestrators use these beside the stages: the failures that stop a run on purpose (their message says
@@ -23,6 +28,7 @@ from .errors import StageError
 from .runs import Run, begin, exclusive
 from .runs import recording as recording
 from .settings import Settings
+from .story import duration, say, shown
 
 if TYPE_CHECKING:
     from .model.evaluate import Evaluation
@@ -62,7 +68,18 @@ def prepare_log(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) 
                 f"from: run with EVENTS of at least {MIN_SAMPLE_EVENTS:,} "
                 f"(`make run EVENTS={DEFAULT_SAMPLE_EVENTS}`), or append your own events first"
             )
-        write_sample(sample_events, settings)
+        results = write_sample(sample_events, settings)
+        appended, quarantined = sum(r.appended for r in results), sum(r.quarantined for r in results)
+        new = len(results)
+        say("log", f"{appended:,} events appended, {quarantined:,} quarantined, in {new} new batches")
+    else:
+        batches = manifests(settings)
+        appended, quarantined = sum(b.appended for b in batches), sum(b.quarantined for b in batches)
+        say(
+            "log",
+            f"{appended:,} events in {len(batches)} batches, {quarantined:,} quarantined "
+            f"(no sample written: the log is not empty)",
+        )
     return len(log_files(settings))
 
 
@@ -81,7 +98,18 @@ def build_tables(settings: Settings) -> "TransformResult":
         from .warehouse.load_raw import load_new_batches
 
         load_new_batches(settings)
-    return build(settings)
+    from .log.events import log_files
+
+    files = log_files(settings)
+    size_mb = sum(path.stat().st_size for path in files) / 1e6
+    started = time.monotonic()
+    say("transform", f"dbt build over {len(files):,} log files ({size_mb:,.1f} MB)...")
+    result = build(settings)
+    passed, *warnings = str(result).splitlines()
+    say("transform", f"{passed} in {duration(time.monotonic() - started)}")
+    for warning in warnings:
+        say("transform", warning)
+    return result
 
 
 def check_quality(settings: Settings, run: Run) -> "QualityReport":
@@ -89,14 +117,28 @@ def check_quality(settings: Settings, run: Run) -> "QualityReport":
     from .warehouse.read import load_training_set
 
     frame = load_training_set(settings)
-    return gate.run(frame, checks.check(frame, settings, run.quality_dir), settings, run)
+    report = gate.run(frame, checks.check(frame, settings, run.quality_dir), settings, run)
+    say("quality gate", f"passed on {report.rows:,} rows of the training set (report: {shown(report.path)})")
+    return report
 
 
 def train_model(settings: Settings) -> "TrainedModel":
     from .model.train import train
+    from .training_set import SPLIT
     from .warehouse.read import load_training_set
 
-    return train(load_training_set(settings), settings)
+    training_set = load_training_set(settings)
+    started = time.monotonic()
+    fitting = int((training_set[SPLIT] != "test").sum())
+    say("train", f"fitting on {fitting:,} sessions (training and validation splits)...")
+    model = train(training_set, settings)
+    params = ", ".join(f"{name} {value}" for name, value in model.params.items())
+    say(
+        "train",
+        f"done in {duration(time.monotonic() - started)}: {params}; validation average precision "
+        f"{model.validation_average_precision:.3f}",
+    )
+    return model
 
 
 def evaluate_model(model: "TrainedModel", settings: Settings, run: Run) -> "Evaluation":
@@ -107,7 +149,9 @@ def evaluate_model(model: "TrainedModel", settings: Settings, run: Run) -> "Eval
 
     evaluation = evaluate(model, load_training_set(settings), settings, run.evaluation_dir)
     record_run(model, evaluation, settings)  # failed candidates are worth recording too
+    say("evaluate", evaluation.headline())
     model_gate(evaluation, settings)
+    say("evaluate", f"model gate passed: lift {evaluation.lift:.3f} >= {settings.min_lift:.3f} required")
     return evaluation
 
 
@@ -122,7 +166,27 @@ def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Se
     holdout = training_set[training_set[SPLIT] == HOLDOUT].head(BUNDLE_CHECK_ROWS)
     examples = holdout[[KEY, *model.features]].to_dict(orient="records")
     expected = model.predict_proba(holdout).tolist()
-    return package(with_metadata(model.export(), metrics), examples, expected, settings, run)
+    bundle = package(with_metadata(model.export(), metrics), examples, expected, settings, run)
+    say(
+        "package",
+        f"bundle {bundle.version} at {shown(bundle.archive)}, checked on {len(examples)} holdout sessions; "
+        "run accepted",
+    )
+    return bundle
+
+
+def summary(run: Run, version: str, bundle: Path, headline: str, settings: Settings) -> str:
+    """The run's last lines: what was accepted, how it scored (``Evaluation.headline``), where to look."""
+    report = settings.accepted_dir / "evaluation" / "report.md"
+    return "\n".join(
+        [
+            f"\nrun {run.id} accepted: model {version}",
+            f"  {headline}",
+            f"  evaluation report: {shown(report)}",
+            f"  published: {shown(bundle)}",
+            f"  this run's evidence: {shown(run.dir)} (every run's: {shown(settings.runs_dir)})",
+        ]
+    )
 
 
 def run(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) -> RunSummary:

@@ -7,7 +7,9 @@
 A candidate's reports, plots and model live with its run, so a rejected run never touches what was accepted.
 Acceptance replaces the ``accepted`` link in one atomic rename: the model, its evaluation, the training set's
 volume and the bundle change together or not at all, even if the process is killed at any moment. The next
-run removes what a killed run left half-made. One run at a time per workspace (``exclusive``).
+run removes what a killed run left half-made. One run at a time per workspace (``exclusive``). The status
+line of a run's evaluation report (``evaluation/report.md``) follows its outcome: accepted, superseded by a
+later accepted run, rejected by the model gate, or not accepted because a later stage stopped the run.
 """
 
 import fcntl
@@ -27,6 +29,9 @@ from .settings import Settings
 
 # Finished runs kept besides the accepted one, newest first: enough history to compare, bounded on disk.
 KEEP_RUNS = 20
+# The evaluation's page for people (model/evaluate.py writes it), and how its status line starts.
+REPORT = "report.md"
+STATUS = "**Status: "
 
 
 class ConcurrentRunError(StageError):
@@ -50,6 +55,10 @@ class Run:
     @property
     def evaluation_dir(self) -> Path:
         return self.dir / "evaluation"
+
+    @property
+    def report_path(self) -> Path:
+        return self.evaluation_dir / REPORT
 
     @property
     def model_path(self) -> Path:
@@ -92,6 +101,7 @@ def accepted(settings: Settings) -> Run | None:
 
 def accept(run: Run, settings: Settings) -> None:
     """Make ``run`` the accepted one in one step; call it once everything in the run has been checked."""
+    previous = accepted(settings)
     link = settings.accepted_dir
     staged = link.with_name(f".accepted-{uuid.uuid4().hex}")
     staged.symlink_to(run.dir.relative_to(link.parent))
@@ -99,12 +109,40 @@ def accept(run: Run, settings: Settings) -> None:
     fsync_dir(link.parent)
     _link_dist(settings)
     conclude(run, "accepted", "")
+    if previous is not None and previous != run:
+        mark_report(previous.report_path, "superseded", f"was accepted until run {run.id} was, on {_today()}")
+
+
+def status_line(status: str, detail: str) -> str:
+    """An evaluation report's status line: ``**Status: rejected** — the accepted model is ...``."""
+    return f"{STATUS}{status}** — {detail}"
+
+
+def mark_report(path: Path, status: str, detail: str) -> None:
+    """Rewrite the status line of the evaluation report at ``path``, if there is one."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return
+    marked = [status_line(status, detail) if line.startswith(STATUS) else line for line in lines]
+    write_atomically(path, ("\n".join(marked) + "\n").encode())
+
+
+def _today() -> str:
+    return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def conclude(run: Run, outcome: str, message: str, stage: str = "") -> None:
     """Record how ``run`` ended: "accepted", "rejected" (the model gate) or "stopped" (a stage refused)."""
     record = {"outcome": outcome, "stage": stage, "message": message, "at": datetime.now(UTC).isoformat()}
     write_atomically(run.outcome_path, (json.dumps(record, indent=2) + "\n").encode())
+    if outcome == "accepted":
+        version = json.loads(run.model_path.read_text()).get("version") if run.model_path.exists() else None
+        mark_report(run.report_path, "accepted", f"model {version}, accepted on {_today()}")
+    elif outcome != "rejected":  # the model gate marks a rejected candidate's report, naming the accepted
+        first_line = message.strip().splitlines()[0] if message.strip() else outcome
+        why = f"the run {outcome} at {stage}: {first_line}; the accepted model stays"
+        mark_report(run.report_path, "not accepted", why)
 
 
 @contextmanager

@@ -6,13 +6,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from {{ cookiecutter.module_name }}.model.evaluate import ModelGateError, evaluate, model_gate
 from {{ cookiecutter.module_name }}.model.train import TrainedModel, train
 from {{ cookiecutter.module_name }}.release.promotion import with_metadata
 from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
-from {{ cookiecutter.module_name }}.training_set import FEATURES
+from {{ cookiecutter.module_name }}.training_set import FEATURES, LABEL
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,57 @@ def test_the_model_gate_fails_a_model_that_does_not_beat_the_baseline_by_enough(
     with pytest.raises(ModelGateError, match="model gate failed"):
         model_gate(evaluation, strict)
     assert not (strict.artifacts_dir / "model").exists()
+
+
+def test_the_report_puts_baseline_candidate_and_accepted_model_side_by_side_with_the_plots(
+    model: TrainedModel, training_frame: pd.DataFrame, settings: Settings
+) -> None:
+    first = evaluate(model, training_frame, settings, settings.artifacts_dir / "first")
+    assert "no accepted model yet" in first.headline()
+    # The same model, accepted: scored again on the holdout, it must score exactly as the candidate does.
+    settings.accepted_model_path.parent.mkdir(parents=True)
+    settings.accepted_model_path.write_text(json.dumps(with_metadata(model.export(), first.metrics)))
+
+    second = evaluate(model, training_frame, settings, settings.artifacts_dir / "second")
+
+    report = second.report_path.read_text()
+    assert "| metric | baseline | candidate | accepted before this run |" in report
+    metrics = second.metrics
+    ap = f"{metrics['baseline_average_precision']:.3f} | {metrics['average_precision']:.3f} | "
+    assert f"| average precision (higher is better) | {ap}{metrics['average_precision']:.3f} |" in report
+    assert "**Status: candidate** — passed the model gate" in report
+    for plot in second.plots:
+        assert f"](plots/{plot.name})" in report and plot.exists()
+
+
+def test_a_rejected_candidates_report_says_so_and_names_the_accepted_model(
+    model: TrainedModel, training_frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    strict = Settings(workspace=tmp_path, min_lift=0.99)
+    strict.accepted_model_path.parent.mkdir(parents=True)
+    strict.accepted_model_path.write_text(json.dumps({"format": "another/1", "version": "v-accepted"}))
+    evaluation = evaluate(model, training_frame, strict, strict.artifacts_dir / "evaluation")
+
+    with pytest.raises(ModelGateError):
+        model_gate(evaluation, strict)
+
+    report = evaluation.report_path.read_text()
+    assert "**Status: rejected** — by the model gate; the accepted model is v-accepted" in report
+    assert "v-accepted" in report and "cannot score this holdout" in report
+
+
+def test_the_precision_recall_baseline_is_flat_at_the_positive_rate(
+    model: TrainedModel, training_frame: pd.DataFrame, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figures: list[Figure] = []
+    monkeypatch.setattr("matplotlib.pyplot.close", figures.append)
+
+    evaluate(model, training_frame, settings, settings.artifacts_dir / "evaluation")
+
+    [axes] = [f.axes[0] for f in figures if f.axes[0].get_title().startswith("Precision-recall")]
+    [baseline] = [line for line in axes.get_lines() if str(line.get_label()).startswith("baseline")]
+    positive_rate = training_frame.loc[training_frame["split"] == "test", LABEL].mean()
+    np.testing.assert_allclose(np.asarray(baseline.get_ydata(), dtype=float), positive_rate)
 
 
 def test_the_export_scores_exactly_like_the_trained_model(

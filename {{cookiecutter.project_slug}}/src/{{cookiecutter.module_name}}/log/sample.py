@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from ..settings import Settings
+from ..story import Progress
 from .events import AppendResult, append_batch
 
 EVENT_TYPES = ("pageview", "detail", "add_to_cart", "remove_from_cart", "purchase")
@@ -146,9 +146,10 @@ def _position_in_session(session: np.ndarray) -> np.ndarray:
 
 
 def write_sample(
-    events: int, settings: Settings | None = None, *, progress: bool | None = None
+    events: int, settings: Settings | None = None, *, progress: bool = True
 ) -> list[AppendResult]:
-    """Append about ``events`` sample events to the log, one batch per day (re-running adds nothing)."""
+    """Append about ``events`` sample events to the log, one batch per day (re-running adds nothing); with
+    ``progress``, say so as it goes (a start line, a line per tenth of the days at most every few seconds)."""
     settings = settings or Settings()
     rng = np.random.default_rng(settings.seed)
     catalog = Catalog.build(rng)
@@ -157,26 +158,28 @@ def write_sample(
     shopper_taste = rng.normal(-0.8, 1.0, max(10, sessions_per_day * settings.sample_days // 3))
 
     days = [settings.sample_start + timedelta(days=i) for i in range(settings.sample_days)]
-    show = events >= 1_000_000 if progress is None else progress
     name = f"sample-s{settings.seed}-n{events}"
     if (settings.sample_start, settings.sample_days) != DEFAULT_PERIOD:
         # Another period is another sample: the default one keeps the short name earlier logs hold.
         name += f"-{settings.sample_start:%Y%m%d}x{settings.sample_days}"
     results = []
-    for day in tqdm(days, desc="sample days", unit="day", disable=not show):
-        weekday_factor = 1.25 if day.weekday() >= 5 else 1.0
-        frame = generate_day(
-            day,
-            round(sessions_per_day * weekday_factor),
-            catalog=catalog,
-            shopper_taste=shopper_taste,
-            rng=rng,
-            prefix=name,
-        )
-        batch_id = f"{name}-{day:%Y%m%d}"
-        results.append(
-            append_batch(frame, batch_id=batch_id, source=SOURCE, settings=settings, now=_ingest(day))
-        )
+    writing = f"writing a sample of about {events:,} events, one batch per day for {len(days)} days"
+    with Progress("log", writing, len(days), "days", quiet=not progress) as told:
+        for day in days:
+            weekday_factor = 1.25 if day.weekday() >= 5 else 1.0
+            frame = generate_day(
+                day,
+                round(sessions_per_day * weekday_factor),
+                catalog=catalog,
+                shopper_taste=shopper_taste,
+                rng=rng,
+                prefix=name,
+            )
+            batch_id = f"{name}-{day:%Y%m%d}"
+            results.append(
+                append_batch(frame, batch_id=batch_id, source=SOURCE, settings=settings, now=_ingest(day))
+            )
+            told.advance()
     return results
 
 
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.events < 1_000:
         parser.error(f"--events {args.events} is too small: use at least 1000 so every split has sessions")
-    results = write_sample(args.events)
+    results = write_sample(args.events, progress=True)
     appended = sum(r.appended for r in results)
     skipped = sum(r.already_present for r in results)
     print(f"appended {appended:,} events in {len(results) - skipped} batches ({skipped} already in the log)")

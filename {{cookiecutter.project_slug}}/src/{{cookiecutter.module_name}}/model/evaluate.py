@@ -1,7 +1,13 @@
 """Evaluation on the time-based holdout: the model against a trivial baseline, plots, then the model gate.
 
 The baseline predicts the label's training rate for every session. A model that cannot beat it by
-``settings.min_lift`` average precision is not worth deploying, however good its other numbers look.
+``settings.min_lift`` average precision is not worth deploying, however good its other numbers look. The
+accepted model, if there is one, is scored on the same holdout, so the candidate can be judged against what
+serves today too.
+
+Everything lands in the run's ``evaluation/`` folder: ``metrics.json``, the plots, and ``report.md``, the page
+a person opens, whose status line says whether this is the accepted model's evaluation ("accepted"), a
+candidate's that was rejected (naming the accepted model), or one whose run stopped before acceptance.
 """
 
 import json
@@ -28,9 +34,31 @@ from sklearn.metrics import (
 )
 
 from ..errors import StageError
+from ..runs import REPORT, mark_report, status_line
+from ..serving.scoring import Scorer
 from ..settings import Settings
+from ..story import shown
 from ..training_set import CONTRACT, LABEL, PREDICTION, SPLIT
 from .train import TrainedModel
+
+# The metrics in the report's table, with how each reads.
+REPORTED = {
+    "average_precision": "average precision (higher is better)",
+    "roc_auc": "ROC AUC (higher is better)",
+    "log_loss": "log loss (lower is better)",
+    "brier": "Brier score (lower is better)",
+}
+
+
+@dataclass(frozen=True)
+class AcceptedModel:
+    """The accepted model when the candidate was evaluated, scored on the candidate's holdout; ``metrics``
+    is empty when it could not be (``why_not`` says why: another model format, other features)."""
+
+    version: str
+    path: Path
+    metrics: dict[str, float]
+    why_not: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,10 +66,26 @@ class Evaluation:
     metrics: dict[str, float]
     metrics_path: Path
     plots: list[Path]
+    report_path: Path
+    accepted: AcceptedModel | None = None
 
     @property
     def lift(self) -> float:
         return self.metrics["average_precision"] - self.metrics["baseline_average_precision"]
+
+    def headline(self) -> str:
+        """The candidate's average precision against the baseline's and the accepted model's."""
+        metrics = self.metrics
+        if self.accepted is None:
+            current = "no accepted model yet"
+        elif self.accepted.metrics:
+            current = f"accepted model {self.accepted.metrics['average_precision']:.3f}"
+        else:
+            current = f"accepted model not comparable ({self.accepted.why_not})"
+        return (
+            f"average precision {metrics['average_precision']:.3f} on {metrics['holdout_sessions']:,.0f} "
+            f"holdout sessions; baseline {metrics['baseline_average_precision']:.3f}, {current}"
+        )
 
 
 class ModelGateError(StageError):
@@ -51,7 +95,7 @@ class ModelGateError(StageError):
 
 
 def evaluate(model: TrainedModel, frame: pd.DataFrame, settings: Settings, out_dir: Path) -> Evaluation:
-    """Score the holdout and write ``metrics.json`` and plots into ``out_dir``."""
+    """Score the holdout; write ``metrics.json``, plots and ``report.md`` (a candidate's) into ``out_dir``."""
     seen = frame[frame[SPLIT] != "test"]
     holdout = frame[frame[SPLIT] == "test"]
     truth = holdout[LABEL].to_numpy()
@@ -68,18 +112,81 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame, settings: Settings, out_d
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics_path = out_dir / "metrics.json"
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    return Evaluation(metrics, metrics_path, _plot(truth, predicted, baseline, out_dir / "plots"))
+    plots = _plot(truth, predicted, baseline, out_dir / "plots")
+    evaluation = Evaluation(metrics, metrics_path, plots, out_dir / REPORT, accepted_model(holdout, settings))
+    write_report(evaluation, settings)
+    return evaluation
+
+
+def accepted_model(holdout: pd.DataFrame, settings: Settings) -> AcceptedModel | None:
+    """The accepted model scored on ``holdout`` with its exported scorer, as it serves; None before any."""
+    path = settings.accepted_model_path
+    if not path.exists():
+        return None
+    exported = json.loads(path.read_text())
+    # Named by its run's folder: the accepted link moves on, the run's folder stays.
+    where = settings.runs_dir / path.resolve().parents[1].name / "model" / path.name
+    version = str(exported.get("version", "unversioned"))
+    try:
+        scorer = Scorer.from_export(exported)
+        rows = holdout[list(scorer.features)].astype(float).to_dict(orient="records")
+    except (KeyError, ValueError) as error:
+        return AcceptedModel(version, where, {}, f"it cannot score this holdout: {error}")
+    predicted = np.array([scorer.probability({str(k): v for k, v in row.items()}) for row in rows])
+    return AcceptedModel(version, where, _scores(holdout[LABEL].to_numpy(), predicted))
+
+
+def write_report(evaluation: Evaluation, settings: Settings) -> None:
+    """``report.md``: the status, the metrics side by side, the gate's rule and the plots, for a person."""
+    metrics, accepted = evaluation.metrics, evaluation.accepted
+    header = "| metric | baseline | candidate | accepted before this run |"
+    rows = [header, "|---|---:|---:|---:|"]
+    for name, label in REPORTED.items():
+        current = f"{accepted.metrics[name]:.3f}" if accepted and accepted.metrics else "-"
+        rows.append(f"| {label} | {metrics[f'baseline_{name}']:.3f} | {metrics[name]:.3f} | {current} |")
+    if accepted is None:
+        compared = "There was no accepted model yet when this candidate was evaluated."
+    else:
+        why_not = f": {accepted.why_not}" if accepted.why_not else ""
+        where = shown(accepted.path)
+        compared = f"The model accepted before this run: {accepted.version} (`{where}`){why_not}."
+    lines = [
+        f"# Evaluation of run {evaluation.report_path.parents[1].name}",
+        "",
+        status_line(
+            "candidate",
+            f"{'passed' if evaluation.lift >= settings.min_lift else 'failed'} the model gate; not the "
+            "accepted model's evaluation unless this line says accepted",
+        ),
+        "",
+        f"Holdout: {metrics['holdout_sessions']:,.0f} sessions after the validation cutoff, "
+        f"{CONTRACT.prediction_words} rate {metrics[f'holdout_{PREDICTION}_rate']:.3f}. The baseline predicts "
+        f"the training {CONTRACT.prediction_words} rate for every session. {compared}",
+        "",
+        *rows,
+        "",
+        f"Model gate: the candidate must beat the baseline's average precision by at least "
+        f"{settings.min_lift:.3f}; it does by {evaluation.lift:.3f}.",
+        "",
+        "## Plots",
+        "",
+        *(f"![{plot.stem}](plots/{plot.name})" for plot in evaluation.plots),
+        "",
+    ]
+    evaluation.report_path.write_text("\n".join(lines))
 
 
 def model_gate(evaluation: Evaluation, settings: Settings) -> None:
     """Stop the run unless the model beats the baseline by ``settings.min_lift`` average precision."""
     if evaluation.lift < settings.min_lift:
-        metrics = evaluation.metrics
+        metrics, accepted = evaluation.metrics, evaluation.accepted
+        current = f"{accepted.version} ({shown(accepted.path)})" if accepted else "none yet"
+        mark_report(evaluation.report_path, "rejected", f"by the model gate; the accepted model is {current}")
         raise ModelGateError(
             f"model gate failed: average precision {metrics['average_precision']:.3f} beats the baseline's "
             f"{metrics['baseline_average_precision']:.3f} by {evaluation.lift:.3f}, less than the required "
-            f"{settings.min_lift:.3f}; the accepted model stays (this candidate's metrics: "
-            f"{evaluation.metrics_path})"
+            f"{settings.min_lift:.3f}; the accepted model stays (this candidate's report: "
+            f"{shown(evaluation.report_path)})"
         )
 
 
@@ -105,9 +212,12 @@ def _plot(truth: np.ndarray, predicted: np.ndarray, baseline: np.ndarray, out_di
     paths.append(_save(figure, axes, out_dir / "roc.png"))
 
     figure, axes = plt.subplots(figsize=(5, 5))
-    for name, scores in (("model", predicted), ("baseline", baseline)):
-        precision, recall, _ = precision_recall_curve(truth, scores)
-        axes.plot(recall, precision, label=f"{name} (AP {average_precision_score(truth, scores):.3f})")
+    precision, recall, _ = precision_recall_curve(truth, predicted)
+    axes.plot(recall, precision, label=f"model (AP {average_precision_score(truth, predicted):.3f})")
+    # A constant score ranks no session above another: at any recall its precision is the positive rate.
+    # (The curve scikit-learn draws for it joins (0, 1) to (1, rate), a point no threshold reaches.)
+    baseline_ap = average_precision_score(truth, baseline)
+    axes.axhline(truth.mean(), color="grey", linestyle="--", label=f"baseline (AP {baseline_ap:.3f})")
     axes.set(xlabel="recall", ylabel="precision", title="Precision-recall on the holdout")
     paths.append(_save(figure, axes, out_dir / "precision_recall.png"))
 

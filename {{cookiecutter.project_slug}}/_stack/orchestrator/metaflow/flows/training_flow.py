@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from metaflow import FlowSpec, Parameter, resources, step
 from metaflow.exception import MetaflowException
@@ -73,7 +74,8 @@ class TrainingFlow(FlowSpec):
     @step
     def evaluate(self) -> None:
         with stage(self.pipeline_run, "evaluate"):
-            self.metrics = pipeline.evaluate_model(self.model, SETTINGS, self.pipeline_run).metrics
+            evaluation = pipeline.evaluate_model(self.model, SETTINGS, self.pipeline_run)
+        self.metrics, self.headline = evaluation.metrics, evaluation.headline()
         self.next(self.package)
 
     @step
@@ -86,13 +88,8 @@ class TrainingFlow(FlowSpec):
     @step
     def end(self) -> None:
         # Artifacts read here are plain values, so this step needs neither scikit-learn nor pandas.
-        print(self.transform_summary)
-        print(
-            f"model {self.model_version}: average precision {self.metrics['average_precision']:.3f} "
-            f"(baseline {self.metrics['baseline_average_precision']:.3f})"
-        )
-        print(f"metrics and plots: {SETTINGS.accepted_dir / 'evaluation'}")
-        print(f"published: {self.published}")
+        published = Path(self.published)
+        print(pipeline.summary(self.pipeline_run, self.model_version, published, self.headline, SETTINGS))
 
 
 @contextmanager

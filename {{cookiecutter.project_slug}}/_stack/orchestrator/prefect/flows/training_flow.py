@@ -32,6 +32,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 # The server's first start creates its database: on a busy machine, longer than the default 20 s.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# The stages tell the run's story; Prefect says only what goes wrong (its run history keeps the rest).
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -74,7 +76,7 @@ def training(sample_events: int = pipeline.DEFAULT_SAMPLE_EVENTS) -> str:
     with pipeline.recording(run, "log"):
         prepare_log(settings, sample_events)
     with pipeline.recording(run, "transform"):
-        transform = build_tables(settings)
+        build_tables(settings)
     with pipeline.recording(run, "quality gate"):
         check_quality(settings, run)
     with pipeline.recording(run, "train"):
@@ -84,14 +86,7 @@ def training(sample_events: int = pipeline.DEFAULT_SAMPLE_EVENTS) -> str:
     with pipeline.recording(run, "package"):
         bundle = package_model(model, evaluation.metrics, settings, run)
 
-    metrics = evaluation.metrics
-    print(transform)
-    print(
-        f"model {bundle.version}: average precision {metrics['average_precision']:.3f} "
-        f"(baseline {metrics['baseline_average_precision']:.3f})"
-    )
-    print(f"metrics and plots: {settings.accepted_dir / 'evaluation'}")
-    print(f"published: {bundle.archive}")
+    print(pipeline.summary(run, bundle.version, bundle.archive, evaluation.headline(), settings))
     return str(bundle.archive)
 
 

@@ -87,7 +87,7 @@ def test_the_prefect_flow_runs_end_to_end(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     published = [line.split("published: ")[1] for line in result.stdout.splitlines() if "published: " in line]
-    assert len(published) == 1 and Path(published[0].strip()).exists(), result.stdout[-3000:]
+    assert len(published) == 1 and (tmp_path / published[0].strip()).exists(), result.stdout[-3000:]
     assert (tmp_path / "artifacts" / "accepted" / "evaluation" / "metrics.json").exists()
     assert (tmp_path / "artifacts" / "accepted" / "model" / "model.json").exists()
     assert (tmp_path / ".prefect" / "prefect.db").exists(), "run history should stay in PREFECT_HOME"

@@ -21,22 +21,16 @@ from .settings import Settings
 
 
 def run(settings: Settings, sample_events: int) -> None:
-    summary = pipeline.run(settings, sample_events)
-    metrics = summary.evaluation.metrics
-    print(summary.transform)
-    print(
-        f"model {summary.bundle.version}: average precision {metrics['average_precision']:.3f} "
-        f"(baseline {metrics['baseline_average_precision']:.3f})"
-    )
-    print(f"metrics and plots: {settings.accepted_dir / 'evaluation'}")
-    print(f"published: {summary.bundle.archive}")
+    outcome = pipeline.run(settings, sample_events)
+    bundle, headline = outcome.bundle, outcome.evaluation.headline()
+    print(pipeline.summary(outcome.run, bundle.version, bundle.archive, headline, settings))
 
 
 def transform(settings: Settings) -> None:
     from .runs import exclusive
 
     with exclusive(settings, "transform"):
-        print(pipeline.build_tables(settings))
+        pipeline.build_tables(settings)  # which says what it built
 
 
 def check(settings: Settings) -> None:
@@ -46,8 +40,7 @@ def check(settings: Settings) -> None:
         run = pipeline.begin_run(settings)
         with pipeline.recording(run, "quality gate"):
             report = pipeline.check_quality(settings, run)
-        conclude(run, "checked", f"quality gate passed on {report.rows:,} rows")
-    print(f"quality gate passed on {report.rows:,} rows (report: {report.path})")
+        conclude(run, "checked", f"quality gate passed on {report.rows:,} rows")  # as the stage said
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -160,8 +160,8 @@ def write_report(evaluation: Evaluation, settings: Settings) -> None:
         ),
         "",
         f"Holdout: {metrics['holdout_sessions']:,.0f} sessions after the validation cutoff, "
-        f"{CONTRACT.prediction_words} rate {metrics[f'holdout_{PREDICTION}_rate']:.3f}. The baseline predicts "
-        f"the training {CONTRACT.prediction_words} rate for every session. {compared}",
+        f"{CONTRACT.prediction_words} rate {metrics[f'holdout_{PREDICTION}_rate']:.3f}. The baseline "
+        f"predicts the training {CONTRACT.prediction_words} rate for every session. {compared}",
         "",
         *rows,
         "",

@@ -105,10 +105,9 @@ def build_tables(settings: Settings) -> "TransformResult":
     started = time.monotonic()
     say("transform", f"dbt build over {len(files):,} log files ({size_mb:,.1f} MB)...")
     result = build(settings)
-    passed, *warnings = str(result).splitlines()
-    say("transform", f"{passed} in {duration(time.monotonic() - started)}")
-    for warning in warnings:
-        say("transform", warning)
+    say("transform", f"{result.passed} in {duration(time.monotonic() - started)}")
+    for warning in result.warnings:
+        say("transform", f"  warning: {warning}")
     return result
 
 

@@ -64,9 +64,12 @@ class TransformResult:
     tests: int
     warnings: tuple[str, ...] = ()
 
+    @property
+    def passed(self) -> str:
+        return f"dbt build passed: {self.models} models built, {self.tests} tests passed"
+
     def __str__(self) -> str:
-        passed = f"dbt build passed: {self.models} models built, {self.tests} tests passed"
-        return "\n".join([passed, *(f"  warning: {warning}" for warning in self.warnings)])
+        return "\n".join([self.passed, *(f"  warning: {warning}" for warning in self.warnings)])
 
 
 def build(settings: Settings | None = None, *, target: str | None = None) -> TransformResult:

@@ -38,6 +38,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One mypy cache for the baked projects a worker lints, one after another.
+
+    A cold mypy spends most of its time on the libraries a project imports (40 CPU seconds with PyTorch), the
+    same files in every project's environment; mypy checks each cached module against its source's hash, so a
+    shared cache only skips work whose result it already knows. One per worker: its tests run in turn, so no
+    two mypy processes write it at once.
+    """
+    os.environ["MYPY_CACHE_DIR"] = str(tmp_path_factory.getbasetemp() / "mypy-cache")
+
+
 @pytest.fixture(scope="session")
 def project_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for commands run in baked projects: where uv finds PyTorch's CPU build.

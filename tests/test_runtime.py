@@ -47,15 +47,31 @@ EXERCISES = {
 }
 
 
+# The orchestrator's end-to-end test runs the flow as `make run` does, on the same sample; `make run` below
+# runs it once more and checks what it checks (the bundle published, the accepted model and its evaluation,
+# the run's history where the README says), so here it would only run the same minute twice.
+RUN_BY_MAKE_RUN = {
+    "metaflow": "tests/test_flow.py::test_the_metaflow_flow_runs_end_to_end",
+    "prefect": "tests/test_flow.py::test_the_prefect_flow_runs_end_to_end",
+}
+
+
 def selection(project: Path, combination: Combination) -> list[str]:
-    """The project's test files that exercise one of ``combination``'s values the default bake lacks."""
+    """pytest's arguments for the project's test files that exercise one of ``combination``'s values the
+    default bake lacks, less the end-to-end run `make run` repeats."""
     # Listed from the folder rather than collected by pytest, which imports every stack's libraries (20 s).
     files = sorted(str(path.relative_to(project)) for path in project.glob("tests/**/test_*.py"))
     exercises = {file: [key for key in EXERCISES if file.startswith(key)] for file in files}
     unknown = [file for file, keys in exercises.items() if not keys]
     assert not unknown, f"say in EXERCISES which choices these tests exercise: {unknown}"
     changed = {choice for choice, value in DEFAULT_STACK.items() if combination[choice] != value}
-    return [file for file, [key] in exercises.items() if EXERCISES[key] & changed]
+    selected = [file for file, [key] in exercises.items() if EXERCISES[key] & changed]
+    end_to_end = RUN_BY_MAKE_RUN.get(combination["orchestrator"])
+    if end_to_end is None:
+        return selected
+    file, test = end_to_end.split("::")
+    assert f"def {test}(" in (project / file).read_text(), f"{end_to_end} is gone: update RUN_BY_MAKE_RUN"
+    return [*selected, f"--deselect={end_to_end}"]
 
 
 @pytest.mark.parametrize("combination", RUNTIME, ids=label)
@@ -81,4 +97,6 @@ def test_sets_up_passes_its_own_tests_and_runs(
     assert published and (project / published[-1].strip()).exists(), pipeline[-3000:]
     assert (project / "artifacts" / "accepted" / "model" / "model.json").exists()
     assert (project / "artifacts" / "accepted" / "evaluation" / "metrics.json").exists()
+    if combination["orchestrator"] == "prefect":
+        assert (project / ".prefect" / "prefect.db").exists(), "run history should stay in PREFECT_HOME"
     assert_docs_hold_after_run(project, pipeline)

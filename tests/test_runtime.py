@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .combinations import STACK, Combination, covering, label
-from .conftest import PROJECT_TESTS, assert_hook_refuses_environment, bake, run
+from .conftest import PROJECT_TESTS, TEMPLATE, assert_hook_refuses_environment, bake, run
 from .test_docs import assert_docs_hold_after_run
 from .test_generated_project import assert_the_run_told_its_story
 
@@ -56,6 +56,25 @@ RUN_BY_MAKE_RUN = {
 }
 
 
+# sqlfluff lints dbt's models and tests, compiled on the `lint` target with .sqlfluff's settings: files no
+# stack value touches (checked below; profiles.yml differs only in the prod target, which lint never reads),
+# so every combination would lint what the default bake's `make lint` already linted, byte for byte.
+SAME_IN_EVERY_STACK = {
+    "sqlfluff": ("dbt/models", "dbt/tests", "dbt/macros", "dbt/dbt_project.yml", ".sqlfluff"),
+}
+
+
+def assert_same_in_every_stack(paths: tuple[str, ...]) -> None:
+    """Fail if a stack value's folder, or a Jinja choice on a stack answer, could change ``paths``."""
+    source = TEMPLATE / "{{cookiecutter.project_slug}}"
+    assert not [path for path in paths if list(source.glob(f"_stack/*/*/{path}"))], paths
+    files = [file for path in paths for file in [source / path, *(source / path).rglob("*")]]
+    texts = [file.read_text() for file in files if file.is_file()]
+    # A named place that stack values fill, or a Jinja expression on a stack answer.
+    marks = ["place: ", *(f"cookiecutter.{choice}" for choice in STACK)]
+    assert not [mark for mark in marks for text in texts if mark in text], paths
+
+
 def selection(project: Path, combination: Combination) -> list[str]:
     """pytest's arguments for the project's test files that exercise one of ``combination``'s values the
     default bake lacks, less the end-to-end run `make run` repeats."""
@@ -86,7 +105,10 @@ def test_sets_up_passes_its_own_tests_and_runs(
     if combination["model"] == "pytorch":
         cuda = run([".venv/bin/python", "-c", "import torch; print(torch.version.cuda)"], cwd=project)
         assert cuda.strip() == "None", f"compute=cpu installed a CUDA build of PyTorch (CUDA {cuda.strip()})"
-    run([".venv/bin/pre-commit", "run", "--all-files"], cwd=project, env=project_env)
+    for paths in SAME_IN_EVERY_STACK.values():
+        assert_same_in_every_stack(paths)
+    skip = {"SKIP": ",".join(SAME_IN_EVERY_STACK)}
+    run([".venv/bin/pre-commit", "run", "--all-files"], cwd=project, env={**project_env, **skip})
     selected = selection(project, combination)
     tests = run([*PROJECT_TESTS, *selected], cwd=project, env=project_env)
     pipeline = run("make run EVENTS=30000", cwd=project, env=project_env)

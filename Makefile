@@ -8,8 +8,10 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --locked
 DEMO := build/demo
-# pytest-xdist workers: every core, unless told otherwise (make test WORKERS=1).
-WORKERS ?= auto
+# pytest-xdist workers: one per core and one more, unless told otherwise (make test WORKERS=1). Many tests
+# spend part of their time waiting (on a server starting, a process being killed, uv linking files), which a
+# spare worker fills.
+WORKERS ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 
 # Python caches the bytecode of what it imports, so the next process need not compile it again: the suite
 # starts dbt, cfn-lint and the baked projects' tools hundreds of times. Many environments turn that off

@@ -49,6 +49,7 @@ DEFAULT_FILES = {
     "dbt/models/staging/_sources.yml",
     "dbt/models/staging/_stg_events.yml",
     "dbt/models/staging/stg_events.sql",
+    "dbt/models/staging/stg_later_copies.sql",
     "dbt/profiles.yml",
     "dbt/tests/generic/rules.sql",
     "dbt/tests/repeated_event_ids_agree.sql",

@@ -128,11 +128,14 @@ def models(settings: Settings) -> int:
     built = [node for node in results if node["unique_id"].startswith("model.")]
     if not built or any(node["status"] != "success" for node in built):
         raise SystemExit("the pipeline's transform did not build its models, so there is no SQL to run alone")
+    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())["nodes"]
     # The warehouse's file name, so that the names dbt compiled ("warehouse"."main"."sessions") resolve.
     with _scratch_database(settings, "models", settings.warehouse_path.name) as database:
         for node in built:
-            create = f"create table {node['relation_name']} as {node['compiled_code']}"
+            kind = "view" if manifest[node["unique_id"]]["config"]["materialized"] == "view" else "table"
+            create = f"create {kind} {node['relation_name']} as {node['compiled_code']}"
             row = database.execute(create).fetchone()
+    # The training set is built last, as a table: DuckDB answers with the rows it wrote.
     return int(row[0]) if row else 0
 
 

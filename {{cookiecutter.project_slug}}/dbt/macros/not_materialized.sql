@@ -12,3 +12,17 @@
 {% macro duckdb__not_materialized() %}
     {{ return('not materialized') }}
 {% endmacro %}
+
+{#- The opposite hint, for a small CTE that several parts of a query read: DuckDB would otherwise read and
+    filter the log again for each of them. -#}
+{% macro materialized() %}
+    {{ return(adapter.dispatch('materialized')()) }}
+{% endmacro %}
+
+{% macro default__materialized() %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro duckdb__materialized() %}
+    {{ return('materialized') }}
+{% endmacro %}

@@ -8,23 +8,18 @@ with events as {{ not_materialized() }} (
     {{ log_without_retractions() }}
 ),
 
--- Nearly every id is logged once: the repeated ones are found by their dedup_key (a 64-bit hash on DuckDB),
--- so that only their copies are grouped by the id itself, not every event of the log. (An id that only shares
--- its key with another is alone in its group, and agrees with itself.)
-repeated_keys as (
-    select {{ dedup_key('event_id') }} as dedup_key
-    from events
-    where event_id is not null
-    group by {{ dedup_key('event_id') }}
-    having count(*) > 1
+-- Only the ids logged more than once are compared (staging lists their later copies), not every event of
+-- the log.
+repeated_ids as (
+    select distinct event_id
+    from {{ ref('stg_later_copies') }}
 )
 
 select
     events.event_id,
     count(*) as copies
 from events
-inner join repeated_keys on {{ dedup_key('events.event_id') }} = repeated_keys.dedup_key
-where events.event_id is not null
+inner join repeated_ids on events.event_id = repeated_ids.event_id
 group by events.event_id
 -- Compared as text, so a file of another type (which staging's tests catch) does not stop it.
 having

@@ -139,8 +139,12 @@ def test_an_event_logged_twice_counts_once_and_the_copy_that_arrived_first_wins(
     assert row_of(load_training_set(tiny_log), "hand-s2") == HAND_S2_FEATURES
     with duckdb.connect(str(tiny_log.warehouse_path), read_only=True) as warehouse:
         staged = warehouse.sql("select event_id, batch_id from stg_events where event_id like 'hand-%'").df()
+        left_out = warehouse.sql("select event_id, batch_id from stg_later_copies").df()
     assert sorted(staged["event_id"]) == sorted(event["event_id"] for event in shopper_events())
     assert set(staged["batch_id"]) == {"hand-1"}
+    # The copies staging leaves out are listed once, in a table of their own, and are only the retry's.
+    assert sorted(left_out["event_id"]) == sorted(staged["event_id"])
+    assert set(left_out["batch_id"]) == {"hand-1-retry"}
 
 
 def test_an_event_the_contract_refuses_never_reaches_the_build(tiny_log: Settings) -> None:

@@ -6,9 +6,9 @@ with events as {{ not_materialized() }} (
     select * from {{ ref('stg_events') }}
 ),
 
--- Purchases are few: read on their own, they give each session's first purchase, and each user's purchases
--- for session_features' history.
-purchases as (
+-- Purchases are few: read on their own, once, they give each session's first purchase, and each user's
+-- purchases for session_features' history.
+purchases as {{ materialized() }} (
     select
         event_id,
         session_id,

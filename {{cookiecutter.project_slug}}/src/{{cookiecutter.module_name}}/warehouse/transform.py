@@ -29,6 +29,7 @@ from dbt.cli.main import dbtRunner
 from ..contract import load
 from ..errors import StageError
 from ..log.events import RETRACTION_SCHEMA, log_files, retraction_files
+from ..log.store import copy_to_local
 from ..resources import duckdb_memory_limit_mb
 from ..settings import Settings
 from . import dbt_tests
@@ -85,6 +86,7 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
             f"dbt's tests ({names}) differ from contract.toml: run `make contract`, then again"
         )
     local = _builds_locally(target)
+    copy_to_local(settings)
     if local and not log_files(settings):
         raise TransformError(
             f"the event log at {settings.log_dir} is empty: append events first "

@@ -89,8 +89,8 @@ IMPORT_NAMES = """
     coreweave_evaluations cronsim cruft cryptography cuda cycler cyclopts daff databricks dateparser
     dateparser_cli dateparser_data dateparser_scripts dateutil db_dtypes dbt dbt_common dbt_extractor
     dbt_semantic_interfaces dbtlabs dde deepdiff demos detect_secrets diff_cover directsound distlib distro
-    docker docket docstring_parser dotenv dsi_pydantic_shim duckdb exceptiongroup exchange execnet fastapi
-    fastjsonschema filelock flask flask_cors fonttools frozenlist fsspec functorch git gitdb google
+    docker docket docstring_parser dotenv dsi_pydantic_shim duckdb exceptiongroup exchange execnet fakesnow
+    fastapi fastjsonschema filelock flask flask_cors fonttools frozenlist fsspec functorch git gitdb google
     google_auth_oauthlib google_crc32c graphene graphql graphql_relay graphviz great_expectations greenlet
     griffe griffecli grpc grpc_status grpclib gunicorn h11 h2 hpack httpcore httpcore2 httpx httpx2
     httpx2_jsfetch huey humanize hyperframe hypothesis identify idna ifilter importlib_metadata iniconfig
@@ -109,9 +109,9 @@ IMPORT_NAMES = """
     rasutil readchar redis referencing regcheck regex regress regutil requests requests_oauthlib responses
     retrying rfc3339_validator rich rich_rst rpds ruamel ruff s3transfer sagemaker_inference scipy scripts
     secretstorage semver servicemanager setuptools shell shellingham six sklearn skops slugify smmap sniffio
-    snowflake snowplow_tracker sortedcontainers sqlalchemy sqlfluff sqlfluff_templater_dbt sqlparse sspi
-    sspicon starlette sympy synchronicity taskscheduler tblib tenacity test text_unidecode threadpoolctl timer
-    toml tomlkit torch torchgen tqdm traitlets triton truststore typeguard typer typing_extensions
+    snowflake snowplow_tracker sortedcontainers sqlalchemy sqlfluff sqlfluff_templater_dbt sqlglot sqlparse
+    sspi sspicon starlette sympy synchronicity taskscheduler tblib tenacity test text_unidecode threadpoolctl
+    timer toml tomlkit torch torchgen tqdm traitlets triton truststore typeguard typer typing_extensions
     typing_inspect typing_inspection tzdata tzlocal uncalled_for urllib3 uvicorn vertex_ray vertexai
     virtualenv waitress wandb watchfiles wcwidth websockets werkzeug whenever win2kras win32 win32api
     win32clipboard win32com win32comext win32con win32console win32cred win32crypt win32cryptcon win32ctypes

@@ -81,7 +81,9 @@ def prepare_log(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) 
             f"{appended:,} events in {len(batches)} batches, {quarantined:,} quarantined "
             f"(no sample written: the log is not empty)",
         )
-    copy_to_local(settings)
+    copied = copy_to_local(settings)  # a log on object storage: what is new in it, for the transform
+    if copied:
+        say("log", f"{copied:,} new files of the log on object storage copied to {settings.log_root}")
     return len(log_files(settings))
 
 

@@ -228,12 +228,45 @@ def test_license_text_follows_the_choice(cookies, license_id: str, first_line: s
     assert (project / "LICENSE").read_text().startswith(first_line)
 
 
-def test_compute_answer_sizes_the_training_step(cookies) -> None:
-    project = bake(cookies, compute="one_gpu")
+def test_the_scale_answers_size_the_training_step_and_the_decision_record_says_why(cookies) -> None:
+    project = bake(cookies, compute="one_gpu", data_volume="1tb_to_10tb")
 
     settings = (project / "src" / "purchase_intent" / "settings.py").read_text()
-    assert "cpu: int = Field(default=8" in settings
+    assert "cpu: int = Field(default=16" in settings
+    assert "memory_mb: int = Field(default=128000" in settings
     assert "gpu: int = Field(default=1" in settings
+    decisions = " ".join((project / "docs" / "decisions" / "0001-reasonable-scale-stack.md").read_text().split())
+    assert "asks for 16 cores and 128 GB of memory and one GPU" in decisions
+    assert "a memory-optimised node (8 GB a core) sized from the training set, not from the raw log" in decisions
+
+
+SIZES = re.compile(r"(?P<cpu>\d+) cores, (?P<memory>\d+) GB(?:, (?P<gpu>\d) GPU)?")
+
+
+def test_the_readme_table_of_training_boxes_is_what_the_answers_give() -> None:
+    """Every cell of the template README's table, against cookiecutter.json's expressions for those answers."""
+    from jinja2 import Environment
+
+    variables = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    readme = (TEMPLATE / "README.md").read_text()
+    header = next(line for line in readme.splitlines() if line.startswith("| `compute` \\ `data_volume`"))
+    rows = readme.split(header, 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    computes, volumes = variables["compute"], variables["data_volume"]
+    assert len(rows) == len(computes)
+    for compute, row in zip(computes, rows, strict=True):
+        for volume, cell in zip(volumes, row.strip("|").split("|")[1:], strict=True):
+            answers = {"compute": compute, "data_volume": volume}
+            box = {
+                name: int(Environment().from_string(variables[f"__train_{name}"]).render(cookiecutter=answers))
+                for name in ("cpu", "memory_mb", "gpu")
+            }
+            shown = SIZES.fullmatch(cell.strip())
+            assert shown, cell
+            assert (int(shown["cpu"]), int(shown["memory"]) * 1000, int(shown["gpu"] or 0)) == (
+                box["cpu"],
+                box["memory_mb"],
+                box["gpu"],
+            ), (compute, volume)
 
 
 def test_make_clean_removes_what_the_pipeline_derives_and_keeps_the_log(cookies) -> None:

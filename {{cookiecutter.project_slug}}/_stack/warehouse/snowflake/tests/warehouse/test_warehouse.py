@@ -1,6 +1,6 @@
 """The Snowflake side of the pipeline, run against fakesnow: a Snowflake emulator (over DuckDB) behind the
-real connector, which runs the loader's own statements (PUT to a stage, COPY INTO, ALTER TABLE) and the
-production read.
+real connector, which runs the loader's own statements (PUT to a stage, COPY INTO, ALTER TABLE), dbt's prod
+build (dbt-snowflake's SQL) and the production read.
 
 What these tests cannot show is what only a real account does: key-pair sign-in, roles and grants, and the
 load history that makes Snowflake's own COPY skip files (the loader skips them itself, by batch id).
@@ -16,6 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from fakesnow.cursor import FakeSnowflakeCursor
 
 from {{ cookiecutter.module_name }}.log.events import ARROW_TYPES, log_files, retract
@@ -39,6 +41,7 @@ from {{ cookiecutter.module_name }}.warehouse.raw_tables import (
 )
 from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
 from {{ cookiecutter.module_name }}.warehouse.targets import WarehouseError
+from {{ cookiecutter.module_name }}.warehouse.transform import build
 
 
 @pytest.fixture
@@ -212,6 +215,26 @@ def test_prod_reads_the_training_set_with_the_contracts_names(
     frame = load_training_set()
 
     pd.testing.assert_frame_equal(frame, training_frame, check_dtype=False)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("snowflake_account")
+def test_the_prod_build_on_snowflake_gives_the_training_set_the_dev_build_gives(
+    tiny_log: Settings, training_frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The whole way to production: the log loaded, dbt-snowflake's build, the training set read."""
+    # dbt-snowflake reads the key itself before it connects: a real key, which the emulator never checks.
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    (tmp_path / "key.p8").write_bytes(pem)
+    monkeypatch.setenv("SNOWFLAKE_PRIVATE_KEY_PATH", str(tmp_path / "key.p8"))
+
+    load_new_batches(tiny_log)
+    result = build(tiny_log, target="prod")
+    monkeypatch.setenv("DBT_TARGET", "prod")
+
+    assert result.passed.startswith("dbt build passed")
+    pd.testing.assert_frame_equal(load_training_set(), training_frame, check_dtype=False)
 
 
 @pytest.mark.usefixtures("snowflake_account")

@@ -17,6 +17,7 @@ from .test_runtime import DEFAULT_STACK
 TOOLS = Path(sys.executable).parent  # the template's own environment: ruff, cfn-lint, check-jsonschema
 
 DEFAULT_FILES = {
+    ".dockerignore",
     ".env.example",
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
@@ -25,6 +26,7 @@ DEFAULT_FILES = {
     ".python-version",
     ".sqlfluff",
     ".template-answers.json",
+    "Dockerfile",
     "LICENSE",
     "Makefile",
     "README.md",
@@ -131,6 +133,7 @@ DEFAULT_FILES = {
     "tests/test_bad_data_stops_the_run.py",
     "tests/test_benchmarks.py",
     "tests/test_contract.py",
+    "tests/test_image.py",
     "tests/test_flow.py",
     "tests/test_pipeline.py",
     "tests/test_resources.py",

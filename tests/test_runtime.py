@@ -49,6 +49,7 @@ EXERCISES = {
     "tests/test_benchmarks.py": PIPELINE,
     "tests/test_flow.py": {"orchestrator"},
     "tests/test_cli.py": {"orchestrator"},
+    "tests/test_image.py": {"orchestrator"},  # the image starts the orchestrator's entry point
 }
 
 

@@ -89,8 +89,8 @@ IMPORT_NAMES = """
     coreweave_evaluations cronsim cruft cryptography cuda cycler cyclopts daff databricks dateparser
     dateparser_cli dateparser_data dateparser_scripts dateutil db_dtypes dbt dbt_common dbt_extractor
     dbt_semantic_interfaces dbtlabs dde deepdiff demos detect_secrets diff_cover directsound distlib distro
-    docker docket docstring_parser dotenv dsi_pydantic_shim duckdb exceptiongroup exchange execnet fastapi
-    fastjsonschema filelock flask flask_cors fonttools frozenlist fsspec functorch git gitdb google
+    docker docket docstring_parser dotenv dsi_pydantic_shim duckdb exceptiongroup exchange execnet fakesnow
+    fastapi fastjsonschema filelock flask flask_cors fonttools frozenlist fsspec functorch git gitdb google
     google_auth_oauthlib google_crc32c graphene graphql graphql_relay graphviz great_expectations greenlet
     griffe griffecli grpc grpc_status grpclib gunicorn h11 h2 hpack httpcore httpcore2 httpx httpx2
     httpx2_jsfetch huey humanize hyperframe hypothesis identify idna ifilter importlib_metadata iniconfig
@@ -98,28 +98,28 @@ IMPORT_NAMES = """
     jinja2_simple_tags jmespath joblib jsonpatch jsonpatch_cli jsonpointer jsonschema
     jsonschema_specifications jupyter jupyter_core jwt key_value keyring kiwisolver leather lib librt lightgbm
     mako mapi markdown markdown_it markupsafe marshmallow mashumaro matplotlib mdurl metaflow mistune mlflow
-    mmapfile mmsystem modal modal_docs modal_proto modal_version more_itertools mpl_toolkits mpmath msgpack
-    multidict mypy mypy_extensions mypyc narwhals nbformat nbstripout netbios networkx nodeenv ntsecuritycon
-    numpy nvidia oauthlib odbc openssl opentelemetry orderly_set orjson packaging pandas pandas_gbq pandera
-    parsedatetime pathspec pendulum perfmon perfmondata pil platformdirs pluggy pre_commit pre_commit_hooks
-    prefect prettytable prometheus_client propcache propsys proto psutil psycopg2 py pyarrow pyasn1
-    pyasn1_modules pycparser pydantic pydantic_core pydantic_extra_types pydantic_settings pydata_google_auth
-    pygments pyisapi_loader pylab pyparsing pytest python_discovery pythoncom pythonjsonlogger pythonwin
-    pytimeparse pytz pywin pywin32_bootstrap pywin32_testutil pywintypes rasutil readchar redis referencing
-    regcheck regex regress regutil requests requests_oauthlib retrying rfc3339_validator rich rich_rst rpds
-    ruamel ruff s3transfer sagemaker_inference scipy scripts secretstorage semver servicemanager setuptools
-    shell shellingham six sklearn skops slugify smmap sniffio snowflake snowplow_tracker sortedcontainers
-    sqlalchemy sqlfluff sqlfluff_templater_dbt sqlparse sspi sspicon starlette sympy synchronicity
-    taskscheduler tblib tenacity test text_unidecode threadpoolctl timer toml tomlkit torch torchgen tqdm
-    traitlets triton truststore typeguard typer typing_extensions typing_inspect typing_inspection tzdata
-    tzlocal uncalled_for urllib3 uvicorn vertex_ray vertexai virtualenv waitress wandb watchfiles wcwidth
-    websockets werkzeug whenever win2kras win32 win32api win32clipboard win32com win32comext win32con
-    win32console win32cred win32crypt win32cryptcon win32ctypes win32event win32evtlog win32evtlogutil
-    win32file win32gui win32gui_struct win32help win32inet win32inetcon win32job win32lz win32net win32netcon
-    win32pdh win32pdhquery win32pdhutil win32pipe win32print win32process win32profile win32ras win32rcparser
-    win32security win32service win32serviceutil win32timezone win32trace win32traceutil win32transaction
-    win32ts win32ui win32uiole win32verstamp win32wnet winerror winioctlcon winnt winperf winxpgui winxptheme
-    xdist xxhash yaml yarl zipp
+    mmapfile mmsystem modal modal_docs modal_proto modal_version more_itertools moto mpl_toolkits mpmath
+    msgpack multidict mypy mypy_extensions mypyc narwhals nbformat nbstripout netbios networkx nodeenv
+    ntsecuritycon numpy nvidia oauthlib odbc openssl opentelemetry orderly_set orjson packaging pandas
+    pandas_gbq pandera parsedatetime pathspec pendulum perfmon perfmondata pil platformdirs pluggy pre_commit
+    pre_commit_hooks prefect prettytable prometheus_client propcache propsys proto psutil psycopg2 py
+    py_partiql_parser pyarrow pyasn1 pyasn1_modules pycparser pydantic pydantic_core pydantic_extra_types
+    pydantic_settings pydata_google_auth pygments pyisapi_loader pylab pyparsing pytest python_discovery
+    pythoncom pythonjsonlogger pythonwin pytimeparse pytz pywin pywin32_bootstrap pywin32_testutil pywintypes
+    rasutil readchar redis referencing regcheck regex regress regutil requests requests_oauthlib responses
+    retrying rfc3339_validator rich rich_rst rpds ruamel ruff s3transfer sagemaker_inference scipy scripts
+    secretstorage semver servicemanager setuptools shell shellingham six sklearn skops slugify smmap sniffio
+    snowflake snowplow_tracker sortedcontainers sqlalchemy sqlfluff sqlfluff_templater_dbt sqlglot sqlparse
+    sspi sspicon starlette sympy synchronicity taskscheduler tblib tenacity test text_unidecode threadpoolctl
+    timer toml tomlkit torch torchgen tqdm traitlets triton truststore typeguard typer typing_extensions
+    typing_inspect typing_inspection tzdata tzlocal uncalled_for urllib3 uvicorn vertex_ray vertexai
+    virtualenv waitress wandb watchfiles wcwidth websockets werkzeug whenever win2kras win32 win32api
+    win32clipboard win32com win32comext win32con win32console win32cred win32crypt win32cryptcon win32ctypes
+    win32event win32evtlog win32evtlogutil win32file win32gui win32gui_struct win32help win32inet win32inetcon
+    win32job win32lz win32net win32netcon win32pdh win32pdhquery win32pdhutil win32pipe win32print
+    win32process win32profile win32ras win32rcparser win32security win32service win32serviceutil win32timezone
+    win32trace win32traceutil win32transaction win32ts win32ui win32uiole win32verstamp win32wnet winerror
+    winioctlcon winnt winperf winxpgui winxptheme xdist xmltodict xxhash yaml yarl zipp
 """
 DEPENDENCIES = frozenset(IMPORT_NAMES.split())
 # The project's own top-level folders: a package named like one would be mistaken for it (`tests` is one).

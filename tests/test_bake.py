@@ -17,6 +17,7 @@ from .test_runtime import DEFAULT_STACK
 TOOLS = Path(sys.executable).parent  # the template's own environment: ruff, cfn-lint, check-jsonschema
 
 DEFAULT_FILES = {
+    ".dockerignore",
     ".env.example",
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
@@ -25,6 +26,7 @@ DEFAULT_FILES = {
     ".python-version",
     ".sqlfluff",
     ".template-answers.json",
+    "Dockerfile",
     "LICENSE",
     "Makefile",
     "README.md",
@@ -68,6 +70,7 @@ DEFAULT_FILES = {
     "src/purchase_intent/log/__init__.py",
     "src/purchase_intent/log/events.py",
     "src/purchase_intent/log/sample.py",
+    "src/purchase_intent/log/store.py",
     "src/purchase_intent/model/__init__.py",
     "src/purchase_intent/model/evaluate.py",
     "src/purchase_intent/model/tracking.py",
@@ -107,6 +110,7 @@ DEFAULT_FILES = {
     "tests/log/corruptions.py",
     "tests/log/test_events.py",
     "tests/log/test_faults.py",
+    "tests/log/test_object_store.py",
     "tests/log/test_sample.py",
     "tests/model/__init__.py",
     "tests/model/test_tracking.py",
@@ -130,6 +134,7 @@ DEFAULT_FILES = {
     "tests/test_bad_data_stops_the_run.py",
     "tests/test_benchmarks.py",
     "tests/test_contract.py",
+    "tests/test_image.py",
     "tests/test_flow.py",
     "tests/test_pipeline.py",
     "tests/test_resources.py",
@@ -227,12 +232,46 @@ def test_license_text_follows_the_choice(cookies, license_id: str, first_line: s
     assert (project / "LICENSE").read_text().startswith(first_line)
 
 
-def test_compute_answer_sizes_the_training_step(cookies) -> None:
-    project = bake(cookies, compute="one_gpu")
+def test_the_scale_answers_size_the_training_step_and_the_decision_record_says_why(cookies) -> None:
+    project = bake(cookies, compute="one_gpu", data_volume="1tb_to_10tb")
 
     settings = (project / "src" / "purchase_intent" / "settings.py").read_text()
-    assert "cpu: int = Field(default=8" in settings
+    assert "cpu: int = Field(default=16" in settings
+    assert "memory_mb: int = Field(default=128000" in settings
     assert "gpu: int = Field(default=1" in settings
+    record = project / "docs" / "decisions" / "0001-reasonable-scale-stack.md"
+    decisions = " ".join(record.read_text().split())
+    assert "asks for 16 cores and 128 GB of memory and one GPU" in decisions
+    sizing = "a memory-optimised node (8 GB a core) sized from the training set, not from the raw log"
+    assert sizing in decisions
+
+
+BOX = ("cpu", "memory_mb", "gpu")
+SIZES = re.compile(r"(?P<cpu>\d+) cores, (?P<memory>\d+) GB(?:, (?P<gpu>\d) GPU)?")
+
+
+def test_the_readme_table_of_training_boxes_is_what_the_answers_give() -> None:
+    """Every cell of the template README's table, against cookiecutter.json's expressions for its answers."""
+    from jinja2 import Environment
+
+    variables = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+    readme = (TEMPLATE / "README.md").read_text()
+    header = next(line for line in readme.splitlines() if line.startswith("| `compute` \\ `data_volume`"))
+    rows = readme.split(header, 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    computes, volumes = variables["compute"], variables["data_volume"]
+    boxes = {name: Environment().from_string(variables[f"__train_{name}"]) for name in BOX}
+    assert len(rows) == len(computes)
+    for compute, row in zip(computes, rows, strict=True):
+        for volume, cell in zip(volumes, row.strip("|").split("|")[1:], strict=True):
+            answers = {"compute": compute, "data_volume": volume}
+            box = {name: int(expression.render(cookiecutter=answers)) for name, expression in boxes.items()}
+            shown = SIZES.fullmatch(cell.strip())
+            assert shown, cell
+            assert (int(shown["cpu"]), int(shown["memory"]) * 1000, int(shown["gpu"] or 0)) == (
+                box["cpu"],
+                box["memory_mb"],
+                box["gpu"],
+            ), (compute, volume)
 
 
 def test_make_clean_removes_what_the_pipeline_derives_and_keeps_the_log(cookies) -> None:

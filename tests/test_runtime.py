@@ -8,6 +8,10 @@ A combination then runs the tests that exercise one of its values the default ba
 (``EXERCISES``): the log's tests, which no value touches, ran once already. Minutes each: marked slow.
 """
 
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ from .combinations import STACK, Combination, covering, label
 from .conftest import PROJECT_TESTS, TEMPLATE, assert_hook_refuses_environment, bake, run
 from .test_docs import assert_docs_hold_after_run
 from .test_generated_project import assert_the_run_told_its_story
+from .test_postgres import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +49,7 @@ EXERCISES = {
     "tests/test_benchmarks.py": PIPELINE,
     "tests/test_flow.py": {"orchestrator"},
     "tests/test_cli.py": {"orchestrator"},
+    "tests/test_image.py": {"orchestrator"},  # the image starts the orchestrator's entry point
 }
 
 
@@ -73,6 +79,47 @@ def assert_same_in_every_stack(paths: tuple[str, ...]) -> None:
     # A named place that stack values fill, or a Jinja expression on a stack answer.
     marks = ["place: ", *(f"cookiecutter.{choice}" for choice in STACK)]
     assert not [mark for mark in marks for text in texts if mark in text], paths
+
+
+# The combination whose `make run` keeps its event log on object storage, as a team at its scale would: in a
+# bucket of a real S3 API on localhost (moto's server, from the project's own environment).
+LOG_ON_OBJECT_STORAGE = {"warehouse": "snowflake"}
+# The bucket, made once the server answers.
+MAKE_BUCKET = """
+import time, boto3, botocore.exceptions
+for _ in range(100):
+    try:
+        boto3.client("s3").create_bucket(Bucket="runtime-log")
+        break
+    except botocore.exceptions.EndpointConnectionError:
+        time.sleep(0.2)
+else:
+    raise SystemExit("the S3 server never answered")
+"""
+
+
+@contextmanager
+def log_on_object_storage(project: Path) -> Iterator[dict[str, str]]:
+    """A local S3 server with an empty bucket, and the environment that puts the project's log in it."""
+    port = free_port()
+    environment = {
+        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    server = subprocess.Popen(
+        [project / ".venv/bin/python", "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        run([".venv/bin/python", "-c", MAKE_BUCKET], cwd=project, env=environment)
+        [package] = [path.name for path in (project / "src").iterdir() if path.is_dir()]
+        yield environment | {f"{package.upper()}_LOG_URL": "s3://runtime-log/events"}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def selection(project: Path, combination: Combination) -> list[str]:
@@ -111,9 +158,18 @@ def test_sets_up_passes_its_own_tests_and_runs(
     run([".venv/bin/pre-commit", "run", "--all-files"], cwd=project, env={**project_env, **skip})
     selected = selection(project, combination)
     tests = run([*PROJECT_TESTS, *selected], cwd=project, env=project_env)
-    pipeline = run("make run EVENTS=30000", cwd=project, env=project_env)
+    if all(combination[choice] == value for choice, value in LOG_ON_OBJECT_STORAGE.items()):
+        with log_on_object_storage(project) as storage:
+            pipeline = run("make run EVENTS=30000", cwd=project, env=project_env | storage)
+            status = run("make log-status", cwd=project, env=project_env | storage)
+        assert "files of the log on object storage copied to" in pipeline, pipeline[-3000:]
+        assert re.search(r"^[1-9][\d,]* batches: ", status, re.MULTILINE), status
+    else:
+        pipeline = run("make run EVENTS=30000", cwd=project, env=project_env)
 
     assert " passed" in tests and " failed" not in tests and " skipped" not in tests
+    if combination["model"] == "pytorch":  # compute=cpu: the CPU build, and the log says why the CPU
+        assert "training on the CPU: the step asks for no GPU" in pipeline, pipeline[-3000:]
     assert_the_run_told_its_story(pipeline)
     published = [line.split("published: ", 1)[1] for line in pipeline.splitlines() if "published: " in line]
     assert published and (project / published[-1].strip()).exists(), pipeline[-3000:]

@@ -59,6 +59,7 @@ def prepare_log(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) 
     """Make sure there is something to learn from: a sample log when the log is empty; returns its files."""
     from .log.events import log_files, manifests
     from .log.sample import write_sample
+    from .log.store import copy_to_local
 
     # Only an empty log gets a sample: a log whose batches were all quarantined is a real one.
     if not log_files(settings) and not manifests(settings):
@@ -80,6 +81,9 @@ def prepare_log(settings: Settings, sample_events: int = DEFAULT_SAMPLE_EVENTS) 
             f"{appended:,} events in {len(batches)} batches, {quarantined:,} quarantined "
             f"(no sample written: the log is not empty)",
         )
+    copied = copy_to_local(settings)  # a log on object storage: what is new in it, for the transform
+    if copied:
+        say("log", f"{copied:,} new files of the log on object storage copied to {settings.log_root}")
     return len(log_files(settings))
 
 
@@ -90,8 +94,13 @@ def begin_run(settings: Settings) -> Run:
 
 def build_tables(settings: Settings) -> "TransformResult":
     """dbt build; on prod, the log's new batches are first loaded into the warehouse (``load_raw``)."""
+    from .log.store import copy_to_local
     from .warehouse.targets import target
     from .warehouse.transform import build
+
+    copied = copy_to_local(settings)  # a log on object storage: what is new in it, for the readers below
+    if copied:
+        say("transform", f"{copied:,} new files of the log on object storage copied to {settings.log_root}")
 
     if target() != "dev":
         # Only here: the production client is slow to import, and dev never needs it.

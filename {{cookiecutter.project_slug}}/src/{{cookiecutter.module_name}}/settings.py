@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Where data, artifacts and bundles live; tests point it at a temporary folder.
     workspace: Path = PROJECT_ROOT
 
+    # Where the event log lives: empty for the workspace's data/log folder, or object storage,
+    # s3://bucket/prefix (log/store.py). The transform reads a local copy of it in data/log either way.
+    log_url: str = ""
+
     # Sample data: the synthetic log covers these days.
     sample_start: date = date(2025, 1, 6)
     sample_days: int = Field(default=56, ge=14)
@@ -64,24 +68,29 @@ class Settings(BaseSettings):
         return self.workspace / "data"
 
     @property
+    def log_root(self) -> Path:
+        """The local log, or the local copy of a log on object storage (``log_url``)."""
+        return self.data_dir / "log"
+
+    @property
     def log_dir(self) -> Path:
         """The append-only event log: ``events/ingest_date=YYYY-MM-DD/<batch id>.parquet``."""
-        return self.data_dir / "log" / "events"
+        return self.log_root / "events"
 
     @property
     def quarantine_dir(self) -> Path:
         """Events that broke the contract, each with the reason, laid out like the log."""
-        return self.data_dir / "log" / "quarantine"
+        return self.log_root / "quarantine"
 
     @property
     def batches_dir(self) -> Path:
         """One manifest per batch the log received: its checksum, arrival and counts."""
-        return self.data_dir / "log" / "batches"
+        return self.log_root / "batches"
 
     @property
     def retractions_dir(self) -> Path:
         """Corrections: batches, or events of them, the transform leaves out. Written once, like the log."""
-        return self.data_dir / "log" / "retractions"
+        return self.log_root / "retractions"
 
     @property
     def warehouse_path(self) -> Path:

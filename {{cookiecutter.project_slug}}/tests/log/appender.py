@@ -3,8 +3,11 @@
 ``produce`` appends batches ``first``..``last - 1`` (each ``EVENTS_PER_BATCH`` events, ``BAD_PER_BATCH`` of
 them malformed) and reports one line per batch, ``<batch id> <appended> <quarantined>`` (``- -`` when it was
 already there). It reports ``ready`` first, so a test can kill it while it writes rather than while it starts.
+``environment`` is set in the producer's process first: where the log is (``log_url``) and how to reach it.
 """
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -39,7 +42,10 @@ def events(number: int) -> list[dict[str, Any]]:
     ]
 
 
-def produce(workspace: Path, first: int, last: int, report: Connection) -> None:
+def produce(
+    workspace: Path, first: int, last: int, report: Connection, environment: Mapping[str, str] | None = None
+) -> None:
+    os.environ.update(environment or {})
     settings = Settings(workspace=workspace)
     report.send("ready")
     for number in range(first, last):

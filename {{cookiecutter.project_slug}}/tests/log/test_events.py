@@ -14,8 +14,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.atomic import write_once
-from {{ cookiecutter.module_name }}.log import events
 from {{ cookiecutter.module_name }}.log.events import (
     LOG_SCHEMA,
     BatchConflictError,
@@ -27,6 +25,7 @@ from {{ cookiecutter.module_name }}.log.events import (
     retract,
     retraction_files,
 )
+from {{ cookiecutter.module_name }}.log.store import LocalStore
 from {{ cookiecutter.module_name }}.settings import Settings
 
 from ..contract_cases import INGEST, Violation, event_violations
@@ -151,16 +150,17 @@ def test_a_producer_stopped_after_recording_a_batch_completes_it_by_sending_it_a
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batch = [event("e1"), event("e2", event_time="?")]
-    written: list[Path] = []
+    written: list[str] = []
+    write_once = LocalStore.write_once
 
-    def stopped_after_the_manifest(path: Path, content: bytes) -> bool:
+    def stopped_after_the_manifest(store: LocalStore, key: str, content: bytes) -> bool:
         if written:
             raise KeyboardInterrupt  # the producer stops right after recording the batch
-        written.append(path)
-        return write_once(path, content)
+        written.append(key)
+        return write_once(store, key, content)
 
     with monkeypatch.context() as patch:
-        patch.setattr(events, "write_once", stopped_after_the_manifest)
+        patch.setattr(LocalStore, "write_once", stopped_after_the_manifest)
         with pytest.raises(KeyboardInterrupt):
             append_batch(batch, batch_id="b1", source="web", settings=settings, now=NOW)
     assert [manifest.batch_id for manifest in incomplete(settings)] == ["b1"]
@@ -368,7 +368,7 @@ def test_a_retraction_is_written_once_beside_the_log(settings: Settings) -> None
     path = retract("b1", reason="sent twice by a misconfigured job", settings=settings, now=NOW)
 
     assert retract("b1", reason="sent twice by a misconfigured job", settings=settings) == path
-    assert retraction_files(settings) == [path]
+    assert retraction_files(settings) == [Path(path)]
     [record] = pd.read_parquet(path).to_dict(orient="records")
     assert pd.isna(record["event_id"])
     assert (record["batch_id"], record["reason"]) == ("b1", "sent twice by a misconfigured job")

@@ -48,7 +48,7 @@ MAX_DELAY = 0.05
 # Producers are forked from a server process that has already imported the log's code, pandas and pyarrow:
 # starting a fresh interpreter for each of the many killed producers would be most of this file's run time.
 PRODUCERS = multiprocessing.get_context("forkserver")
-PRODUCERS.set_forkserver_preload(["tests.appender"])
+PRODUCERS.set_forkserver_preload(["tests.log.appender"])
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,12 @@ class Producer:
     lines: Connection
 
 
-def start_producer(settings: Settings, first: int, last: int) -> Producer:
+def start_producer(
+    settings: Settings, first: int, last: int, environment: dict[str, str] | None = None
+) -> Producer:
     """``tests/log/appender.py``'s producer in its own process, once it is ready to write."""
     lines, report = PRODUCERS.Pipe(duplex=False)
-    process = PRODUCERS.Process(target=produce, args=(settings.workspace, first, last, report))
+    process = PRODUCERS.Process(target=produce, args=(settings.workspace, first, last, report, environment))
     process.start()
     report.close()
     assert lines.recv() == "ready"

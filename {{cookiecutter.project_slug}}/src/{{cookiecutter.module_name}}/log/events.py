@@ -1,14 +1,17 @@
 """The append-only event log: the only place raw events are written, once, never changed.
 
-    data/log/batches/<batch id>.json                          what each batch was: checksum, arrival, counts
-    data/log/events/ingest_date=YYYY-MM-DD/<batch id>.parquet  its events that keep the contract
-    data/log/quarantine/ingest_date=.../<batch id>.parquet     its events that break it, each with the reason
-    data/log/retractions/ingest_date=.../<id>.parquet          corrections: batches or events to disregard
+    batches/<batch id>.json                          what each batch was: checksum, arrival, counts
+    events/ingest_date=YYYY-MM-DD/<batch id>.parquet  its events that keep the contract
+    quarantine/ingest_date=.../<batch id>.parquet     its events that break it, each with the reason
+    retractions/ingest_date=.../<id>.parquet          corrections: batches or events to disregard
+
+The log lives in ``data/log``, or on S3-compatible object storage (``log_url``, ``log/store.py``), with the
+same guarantees; readers read ``data/log``, which holds a copy of a log on object storage.
 
 A batch is identified by its id and its content. The first append of an id records the batch's manifest with
 a checksum of what was sent (created atomically, and never over an existing one, whatever the day), then its
-files: each written under a hidden temporary name, synced, and linked into place, so readers only ever see
-whole files. Sending the same batch again, at any time, is a no-op that also completes a batch a crash cut
+files: each created in one step and never over an existing one (``store.write_once``), so readers only ever
+see whole files. Sending the same batch again, at any time, is a no-op that also completes a batch a crash cut
 short; sending other content under a used id is refused (``BatchConflictError``). An empty batch records
 nothing.
 
@@ -38,10 +41,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..atomic import write_once
 from ..contract import CONTROL, SURROGATE, Field, load
 from ..errors import StageError
 from ..settings import Settings
+from .store import LocalStore, LogStore, open_store
 
 EVENTS = load().events
 # Which rules judged a batch: a batch a killed producer left halfway is completed only under the same ones.
@@ -83,6 +86,8 @@ RETRACTION_SCHEMA = pa.schema(
 # Blank text as Python's str.strip() sees it (contract.Field.problem), for Arrow's RE2: only Unicode spaces
 # and control characters.
 BLANK = "^[\\p{Z}\\x00-\\x1f\\x7f-\\x9f]*$"
+# The log's folders, in its root (``data/log``, or the prefix on object storage).
+BATCHES, EVENTS_FOLDER, QUARANTINE, RETRACTIONS = "batches", "events", "quarantine", "retractions"
 BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_SOURCE_LENGTH = 128
 # Undeclared fields are kept, up to this much JSON per event: beyond it, the event is quarantined.
@@ -177,8 +182,9 @@ def append_batch(
         return AppendResult(batch_id, 0, 0, 0)
     checksum = received.checksum(source)
 
-    manifest = read_manifest(batch_id, settings)
-    if manifest is None and _unrecorded_file(batch_id, settings):
+    store = open_store(settings)
+    manifest = _read_manifest(batch_id, store)
+    if manifest is None and _unrecorded_file(batch_id, store):
         # Appended before batches had manifests: its content cannot be compared, only left as it is.
         return AppendResult(batch_id, 0, 0, 0, already_present=True)
     if manifest is None:
@@ -196,12 +202,12 @@ def append_batch(
             RULES,
         )
         # Everything that could fail is done before the batch is recorded: after that, only writes remain.
-        files = _files(manifest, accepted, rejected, settings)
-        if write_once(settings.batches_dir / f"{batch_id}.json", _manifest_bytes(manifest)):
-            for path, content in files.items():
-                write_once(path, content)
+        files = _files(manifest, accepted, rejected)
+        if store.write_once(_manifest_key(batch_id), _manifest_bytes(manifest)):
+            for key, content in files.items():
+                store.write_once(key, content)
             return AppendResult(batch_id, *_counts(manifest), checksum=checksum, extra_fields=extras)
-        manifest = read_manifest(batch_id, settings)  # another producer recorded it first
+        manifest = _read_manifest(batch_id, store)  # another producer recorded it first
         if manifest is None:
             raise LogError(f"batch {batch_id}'s manifest vanished while it was being appended: send it again")
     if manifest.checksum != checksum:
@@ -213,15 +219,15 @@ def append_batch(
     # The same batch again: a retry. Finish what a producer killed after recording it may have left undone,
     # judging the events as of their first arrival and by the same rules, so the files are the ones it would
     # have written.
-    if _missing_files(manifest, settings):
+    if _missing_files(manifest, store):
         if manifest.rules != RULES:
             raise LogError(
                 f"batch {batch_id} was recorded, but not completed, under other rules of contract.toml: its "
                 "files cannot be written as they would have been; send its events under a new batch id"
             )
         accepted, rejected, _ = received.split(manifest.arrival)
-        for path, content in _files(manifest, accepted, rejected, settings).items():
-            write_once(path, content)
+        for key, content in _files(manifest, accepted, rejected).items():
+            store.write_once(key, content)
     return AppendResult(
         batch_id,
         *_counts(manifest),
@@ -243,17 +249,18 @@ def retract(
     event_ids: Iterable[str] = (),
     settings: Settings | None = None,
     now: datetime | None = None,
-) -> Path:
+) -> str:
     """Record that a batch (or some of its events) must be disregarded: the transform leaves them out.
 
     The log is never edited: a retraction is a new fact, written once, with its reason. Retracting the same
     thing for the same reason again is a no-op. To correct events, retract them and append the corrected
-    ones under a new batch id. Returns the retraction's file.
+    ones under a new batch id. Returns where the retraction is (a path, or a URL on object storage).
     """
     settings = settings or Settings()
     _check_batch_id(batch_id)
-    manifest = read_manifest(batch_id, settings)
-    logged = batch_file(manifest, settings) if manifest else _unrecorded_file(batch_id, settings)
+    store = open_store(settings)
+    manifest = _read_manifest(batch_id, store)
+    logged = batch_key(manifest) if manifest else _unrecorded_file(batch_id, store)
     if manifest is None and logged is None:
         raise LogError(f"there is no batch {batch_id!r} in the log: `make log-status` counts them")
     reason = " ".join(reason.split())
@@ -261,21 +268,18 @@ def retract(
         raise LogError("a retraction needs a reason in one line of text: say why these events are wrong")
     ids = sorted(set(event_ids))
     if ids:
-        held = (
-            set()
-            if logged is None or not logged.exists()
-            else set(pd.read_parquet(logged, columns=["event_id"])["event_id"])
-        )
+        content = None if logged is None else store.read(logged)
+        held = set() if content is None else set(_read_parquet(content, ["event_id"])["event_id"])
         unknown = [event_id for event_id in ids if event_id not in held]
         if unknown:
             raise LogError(f"batch {batch_id} has no events {unknown[:5]}: give ids of events it holds")
     digest = hashlib.sha256(json.dumps([batch_id, ids, reason]).encode()).hexdigest()[:16]
     retraction_id = f"{batch_id}-{digest}"
     when = utc(now or datetime.now(UTC))
-    path = settings.retractions_dir / f"ingest_date={when.date().isoformat()}" / f"{retraction_id}.parquet"
-    existing = next(settings.retractions_dir.glob(f"ingest_date=*/{retraction_id}.parquet"), None)
+    key = f"{RETRACTIONS}/ingest_date={when.date().isoformat()}/{retraction_id}.parquet"
+    existing = store.find(RETRACTIONS, f"{retraction_id}.parquet")
     if existing is not None:
-        return existing
+        return store.where(existing)
     table = pa.table(
         {
             "retraction_id": [retraction_id] * max(1, len(ids)),
@@ -286,51 +290,70 @@ def retract(
         },
         schema=RETRACTION_SCHEMA,
     )
-    write_once(path, _parquet_bytes(table))
-    return path
+    store.write_once(key, _parquet_bytes(table))
+    return store.where(key)
 
 
 def read_manifest(batch_id: str, settings: Settings) -> Manifest | None:
     """A batch's manifest, or None when the log has never received it."""
-    path = settings.batches_dir / f"{batch_id}.json"
-    try:
-        recorded = json.loads(path.read_text())
-    except FileNotFoundError:
+    return _read_manifest(batch_id, open_store(settings))
+
+
+def _read_manifest(batch_id: str, store: LogStore) -> Manifest | None:
+    content = store.read(_manifest_key(batch_id))
+    if content is None:
         return None
+    recorded = json.loads(content)
     return Manifest(**recorded | {"extra_fields": tuple(recorded["extra_fields"])})
 
 
-def _unrecorded_file(batch_id: str, settings: Settings) -> Path | None:
-    """A batch's file in the log without a manifest: written before manifests, or around ``append_batch``."""
-    return next(settings.log_dir.glob(f"ingest_date=*/{batch_id}.parquet"), None)
+def _unrecorded_file(batch_id: str, store: LogStore) -> str | None:
+    """A batch's file in the log without a manifest: written before manifests, or around ``append_batch``.
+
+    Only a local log can hold one: logs on object storage began with manifests, and listing a whole log there
+    for every new batch would slow each append as the log grows."""
+    return store.find(EVENTS_FOLDER, f"{batch_id}.parquet") if isinstance(store, LocalStore) else None
 
 
-def batch_file(manifest: Manifest, settings: Settings) -> Path:
-    return settings.log_dir / manifest.partition / f"{manifest.batch_id}.parquet"
+def batch_key(manifest: Manifest) -> str:
+    return f"{EVENTS_FOLDER}/{manifest.partition}/{manifest.batch_id}.parquet"
 
 
-def quarantine_file(manifest: Manifest, settings: Settings) -> Path:
-    return settings.quarantine_dir / manifest.partition / f"{manifest.batch_id}.parquet"
+def quarantine_key(manifest: Manifest) -> str:
+    return f"{QUARANTINE}/{manifest.partition}/{manifest.batch_id}.parquet"
+
+
+def _manifest_key(batch_id: str) -> str:
+    return f"{BATCHES}/{batch_id}.json"
 
 
 def log_files(settings: Settings) -> list[Path]:
-    """Every committed log file (temporary files of appends in flight are hidden)."""
+    """Every committed file of the local log, or of the local copy of a log on object storage (temporary
+    files of appends in flight are hidden)."""
     return sorted(settings.log_dir.glob("ingest_date=*/*.parquet"))
 
 
 def retraction_files(settings: Settings) -> list[Path]:
+    """The retractions in the local log, or in the local copy of a log on object storage."""
     return sorted(settings.retractions_dir.glob("ingest_date=*/*.parquet"))
 
 
 def manifests(settings: Settings) -> list[Manifest]:
-    found = (read_manifest(path.stem, settings) for path in sorted(settings.batches_dir.glob("*.json")))
+    """Every batch the log has received, from the log itself (on object storage, not the local copy)."""
+    store = open_store(settings)
+    found = (_read_manifest(_stem(key), store) for key in store.keys(f"{BATCHES}/") if key.endswith(".json"))
     return [manifest for manifest in found if manifest is not None]
 
 
 def incomplete(settings: Settings) -> list[Manifest]:
     """Batches whose producer was stopped after recording them and before writing all their files: sending
     them again completes them."""
-    return [manifest for manifest in manifests(settings) if _missing_files(manifest, settings)]
+    store = open_store(settings)
+    return [manifest for manifest in manifests(settings) if _missing_files(manifest, store)]
+
+
+def _stem(key: str) -> str:
+    return key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
 def _check_batch_id(batch_id: str) -> None:
@@ -615,28 +638,26 @@ def _as_logged(values: pd.Series, field: Field) -> pd.Series:
     return numbers
 
 
-def _files(
-    manifest: Manifest, accepted: pd.DataFrame, rejected: pd.DataFrame, settings: Settings
-) -> dict[Path, bytes]:
+def _files(manifest: Manifest, accepted: pd.DataFrame, rejected: pd.DataFrame) -> dict[str, bytes]:
     """The batch's events and quarantine files and their content (none for an empty side)."""
     envelope = {"source": manifest.source, "batch_id": manifest.batch_id}
     files = {}
     if len(accepted):
         events = accepted.assign(**envelope)[LOG_SCHEMA.names]
         table = pa.Table.from_pandas(events, schema=LOG_SCHEMA, preserve_index=False)
-        files[batch_file(manifest, settings)] = _parquet_bytes(table)
+        files[batch_key(manifest)] = _parquet_bytes(table)
     if len(rejected):
         refused = rejected.assign(ingest_time=manifest.arrival.replace(tzinfo=None), **envelope)
         table = pa.Table.from_pandas(
             refused[QUARANTINE_SCHEMA.names], schema=QUARANTINE_SCHEMA, preserve_index=False
         )
-        files[quarantine_file(manifest, settings)] = _parquet_bytes(table)
+        files[quarantine_key(manifest)] = _parquet_bytes(table)
     return files
 
 
-def _missing_files(manifest: Manifest, settings: Settings) -> bool:
-    return (manifest.appended > 0 and not batch_file(manifest, settings).exists()) or (
-        manifest.quarantined > 0 and not quarantine_file(manifest, settings).exists()
+def _missing_files(manifest: Manifest, store: LogStore) -> bool:
+    return (manifest.appended > 0 and not store.exists(batch_key(manifest))) or (
+        manifest.quarantined > 0 and not store.exists(quarantine_key(manifest))
     )
 
 
@@ -646,6 +667,11 @@ def _counts(manifest: Manifest) -> tuple[int, int, int]:
 
 def _manifest_bytes(manifest: Manifest) -> bytes:
     return (json.dumps(asdict(manifest), indent=2) + "\n").encode()
+
+
+def _read_parquet(content: bytes, columns: list[str] | None = None) -> pd.DataFrame:
+    frame: pd.DataFrame = pq.read_table(pa.BufferReader(content), columns=columns).to_pandas()
+    return frame
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
@@ -721,7 +747,7 @@ def main(argv: list[str] | None = None) -> None:
             print("the next `make run` builds without them")
         else:
             print(status(settings))
-    except (LogError, OSError) as error:
+    except (LogError, OSError) as error:  # StoreError is an OSError
         sys.exit(f"error: {error}")
 
 
@@ -741,11 +767,15 @@ def _json_lines(file: Path) -> list[Any]:
 
 def status(settings: Settings) -> str:
     """What the log holds, in a few lines, with any batch to send again."""
+    store = open_store(settings)
     recorded = manifests(settings)
-    unrecorded = [path for path in log_files(settings) if read_manifest(path.stem, settings) is None]
-    retracted = {
-        batch for path in retraction_files(settings) for batch in pq.read_table(path)["batch_id"].to_pylist()
-    }
+    batches = {manifest.batch_id for manifest in recorded}
+    unrecorded = [key for key in store.keys(f"{EVENTS_FOLDER}/") if _stem(key) not in batches]
+    retracted = set[str]()
+    for key in store.keys(f"{RETRACTIONS}/"):
+        content = store.read(key)
+        if content is not None:
+            retracted.update(_read_parquet(content, ["batch_id"])["batch_id"])
     lines = [
         f"{len(recorded):,} batches: {sum(m.received for m in recorded):,} events received, "
         f"{sum(m.appended for m in recorded):,} in the log, "

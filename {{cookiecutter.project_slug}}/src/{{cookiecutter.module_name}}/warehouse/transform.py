@@ -29,7 +29,8 @@ from dbt.cli.main import dbtRunner
 from ..contract import load
 from ..errors import StageError
 from ..log.events import RETRACTION_SCHEMA, log_files, retraction_files
-from ..resources import duckdb_memory_limit_mb
+from ..log.store import copy_to_local
+from ..resources import duckdb_memory_limit_mb, usable_cpus
 from ..settings import Settings
 from . import dbt_tests
 
@@ -85,6 +86,7 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
             f"dbt's tests ({names}) differ from contract.toml: run `make contract`, then again"
         )
     local = _builds_locally(target)
+    copy_to_local(settings)
     if local and not log_files(settings):
         raise TransformError(
             f"the event log at {settings.log_dir} is empty: append events first "
@@ -155,10 +157,12 @@ def dbt_arguments(settings: Settings, command: str, target: str | None = None) -
 
 
 def dbt_environment(settings: Settings, database: Path) -> dict[str, str]:
-    """What dbt's profile reads from the environment: the DuckDB file and its memory, no usage statistics."""
+    """What dbt's profile reads from the environment: the DuckDB file, its memory and cores, no usage
+    statistics."""
     return {
         "DBT_DUCKDB_PATH": str(database),
         "DBT_DUCKDB_MEMORY_LIMIT": f"{duckdb_memory_limit_mb(settings.memory_mb)}MB",
+        "DBT_DUCKDB_THREADS": str(usable_cpus(settings.cpu)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

@@ -12,12 +12,14 @@ import torch
 from {{ cookiecutter.module_name }}.model.train import (
     MAX_EPOCHS,
     PATIENCE,
+    PREFIX,
     Runtime,
     TrainedModel,
     build_network,
     choose_device,
     load_checkpoint,
     train,
+    why_this_device,
 )
 from {{ cookiecutter.module_name }}.release.promotion import with_metadata
 from {{ cookiecutter.module_name }}.serving.scoring import Scorer
@@ -47,6 +49,25 @@ def test_one_gpu_when_asked_for_and_present_else_the_cpu(
     cuda_available: bool, gpus: int, device: str
 ) -> None:
     assert choose_device(cuda_available, gpus) == torch.device(device)
+
+
+@pytest.mark.parametrize(
+    ("gpus", "cuda_build", "visible", "device", "why"),
+    [
+        (0, None, 0, "the CPU: ", "asks for no GPU (GPU=0)"),
+        (0, "12.4", 1, "the CPU: ", "asks for no GPU (GPU=0)"),
+        (1, None, 0, "the CPU although", "asks for 1 GPU (GPU=1): this PyTorch is a CPU-only build"),
+        (1, "12.4", 0, "the CPU although", "asks for 1 GPU (GPU=1): PyTorch (CUDA 12.4) sees no GPU"),
+        (2, "12.4", 1, "one GPU in mixed", "asks for 2 GPUs (GPU=2), and PyTorch (CUDA 12.4) sees 1"),
+    ],
+)
+def test_the_log_says_which_device_trains_and_why(
+    gpus: int, cuda_build: str | None, visible: int, device: str, why: str
+) -> None:
+    line = why_this_device(gpus, cuda_build, visible).replace(PREFIX, "")
+
+    assert line.startswith(f"training on {device}")
+    assert why in line
 
 
 def test_mixed_precision_only_on_a_gpu() -> None:

@@ -163,7 +163,7 @@ def test_each_new_batch_and_retraction_is_loaded_once(
     bigquery_project: FakeBigQuery, tiny_log: Settings
 ) -> None:
     files = log_files(tiny_log)
-    retraction = retract(file_id(files[1]), reason="a replayed day", settings=tiny_log)
+    retraction = Path(retract(file_id(files[1]), reason="a replayed day", settings=tiny_log))
 
     first = load_new_batches(tiny_log)
     again = load_new_batches(tiny_log)

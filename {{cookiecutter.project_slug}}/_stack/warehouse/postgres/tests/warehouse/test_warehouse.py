@@ -71,7 +71,7 @@ def test_only_files_not_loaded_yet_are_pending_in_the_logs_order() -> None:
 def test_a_retraction_file_is_named_after_the_retraction_it_holds(tiny_log: Settings) -> None:
     batch = file_id(log_files(tiny_log)[0])
 
-    path = retract(batch, reason="sent twice by mistake", settings=tiny_log)
+    path = Path(retract(batch, reason="sent twice by mistake", settings=tiny_log))
 
     assert pq.read_table(path)["retraction_id"].unique().to_pylist() == [file_id(path)]
     assert pending([path], {file_id(path)}) == []

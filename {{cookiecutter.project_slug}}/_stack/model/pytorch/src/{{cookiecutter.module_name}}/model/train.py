@@ -24,6 +24,7 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorData
 
 from ..resources import usable_cpus
 from ..settings import Settings
+from ..story import say
 from ..training_set import FEATURES, LABEL, SPLIT
 
 MODEL_FORMAT = "mlp/1"
@@ -33,6 +34,7 @@ BATCH_SIZE = 256
 MAX_EPOCHS = 50
 # Stop once this many epochs in a row have not lowered the validation loss.
 PATIENCE = 3
+PREFIX = "{{ cookiecutter.module_name | upper }}_"
 
 
 def signed_log1p(values: np.ndarray) -> np.ndarray:
@@ -43,6 +45,26 @@ def signed_log1p(values: np.ndarray) -> np.ndarray:
 def choose_device(cuda_available: bool, gpus: int) -> torch.device:
     """One CUDA GPU when the step asked for GPUs and one is there, the CPU otherwise: never several."""
     return torch.device("cuda" if cuda_available and gpus > 0 else "cpu")
+
+
+def why_this_device(gpus: int, cuda_build: str | None, visible_gpus: int) -> str:
+    """Which device training takes and why, in one line: a GPU box that trains on its CPU says so at once.
+
+    ``cuda_build`` is the CUDA version PyTorch was built for (None for a CPU-only build), ``visible_gpus``
+    how many GPUs it sees.
+    """
+    asked = f"the step asks for {gpus} GPU{'s' if gpus > 1 else ''} ({PREFIX}GPU={gpus})"
+    if gpus == 0:
+        return f"training on the CPU: the step asks for no GPU ({PREFIX}GPU=0)"
+    if cuda_build is None:
+        return (
+            f"training on the CPU although {asked}: this PyTorch is a CPU-only build; install PyPI's CUDA "
+            "build (README, Scaling up)"
+        )
+    build = f"PyTorch (CUDA {cuda_build})"
+    if visible_gpus == 0:
+        return f"training on the CPU although {asked}: {build} sees no GPU on this machine"
+    return f"training on one GPU in mixed precision: {asked}, and {build} sees {visible_gpus}"
 
 
 @dataclass(frozen=True)
@@ -132,6 +154,7 @@ def train(frame: pd.DataFrame, settings: Settings) -> TrainedModel:
     """Count the epochs worth training on the validation split, then refit on training and validation."""
     cpus = usable_cpus(settings.cpu)
     runtime = Runtime(choose_device(torch.cuda.is_available(), settings.gpu), cpus, settings.seed)
+    say("train", why_this_device(settings.gpu, torch.version.cuda, torch.cuda.device_count()))
     # Only what the model reads: each split's copy leaves the session and user ids behind.
     fit_rows = frame.loc[frame[SPLIT] == "train", [*FEATURES, LABEL]]
     tune_rows = frame.loc[frame[SPLIT] == "validation", [*FEATURES, LABEL]]

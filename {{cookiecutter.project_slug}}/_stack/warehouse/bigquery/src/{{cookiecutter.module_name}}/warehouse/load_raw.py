@@ -10,9 +10,9 @@ in the rows loaded before, as it is in older log files.
 Run one loader at a time: BigQuery has no table lock that would make a second loader wait and skip what the
 first one loaded. (A batch loaded twice would still count once in the models, which keep each event once.)
 
-Not yet run against a real BigQuery project: the template this repository came from has none to test with.
-tests/warehouse/test_warehouse.py checks which files are chosen, the tables' definitions and the load jobs'
-configuration, with a fake client; the first `make load-raw` with real credentials is the first real run.
+No BigQuery engine runs offline, so this stays a thin call of the client library: one load job per file.
+tests/warehouse/test_warehouse.py checks what it sends (which files, the tables' definitions, the load jobs'
+configuration) to a fake client; BigQuery's own part is first proven by the first real `make load-raw`.
 """
 
 from contextlib import closing

@@ -10,9 +10,10 @@ contract gains becomes a new column, null in the rows loaded before, as it is in
 Run one loader at a time: Snowflake has no table lock that would make a second loader wait and skip what the
 first one loaded. (A batch loaded twice would still count once in the models, which keep each event once.)
 
-Not yet run against a real Snowflake account: the template this repository came from has none to test with.
-tests/warehouse/test_warehouse.py checks which files are chosen and the statements sent, with a fake
-connection; the first `make load-raw` with real credentials is the first real run.
+tests/warehouse/test_warehouse.py runs every statement here against fakesnow, a Snowflake emulator behind
+the real connector: the upload, the copy, the added column, loading again. What only a real account shows
+(key-pair sign-in, roles and grants, Snowflake's COPY beyond the emulator's), the first real `make load-raw`
+shows.
 """
 
 from collections.abc import Collection

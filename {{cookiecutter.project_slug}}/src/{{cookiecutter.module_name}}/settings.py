@@ -52,6 +52,10 @@ class Settings(BaseSettings):
 
     # Model gate: the model must beat the trivial baseline's average precision by this much on the holdout.
     min_lift: float = Field(default=0.05, ge=0)
+    # ...and score at least this much average precision above the accepted model (the champion) on the same
+    # holdout: 0 accepts a challenger as good as the champion; a negative margin lets a fresher model in that
+    # scores a little lower.
+    min_gain_over_accepted: float = Field(default=0.0, ge=-1, le=1)
 
     # Monitoring gate (`make monitor`), over the newest monitor_days days of predictions, each with at least
     # min_predictions_per_day: each feature's population stability index against the training split stays at

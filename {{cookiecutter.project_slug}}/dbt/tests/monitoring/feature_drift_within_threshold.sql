@@ -17,5 +17,6 @@ from {{ ref('feature_drift') }} as feature_drift
 cross join newest
 where
     feature_drift.predictions >= {{ var('min_predictions_per_day') }}
-    and feature_drift.predicted_on > {{ dbt.dateadd('day', -(var('monitor_days') | int), 'newest.newest_day') }}
+    and feature_drift.predicted_on
+    > {{ dbt.dateadd('day', -(var('monitor_days') | int), 'newest.newest_day') }}
     and feature_drift.psi > {{ var('max_feature_psi') }}

@@ -31,6 +31,7 @@ MADE_ELSEWHERE = {
     "benchmarks/workspace*": "make bench",
     "benchmarks/results*": "make bench",
     "results.*": "make bench",
+    "artifacts/monitoring*": "make monitor",
 }
 # What the docs write like a path in the project and is not one.
 NOT_PATHS = {
@@ -39,6 +40,7 @@ NOT_PATHS = {
     "training/training": "a Prefect deployment, <flow>/<deployment>",
     "gx/": "the folder Great Expectations would need, which the docs say there is none of",
     "code/": "a folder inside dist/model.tar.gz",
+    "/predictions": "where Cloud Run mounts the predictions bucket, in the container",
 }
 MADE_BY_SETUP = (".venv*", "uv.lock")
 MADE_BY_RUN = (

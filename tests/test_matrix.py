@@ -219,7 +219,10 @@ def parse_problems(project: Path, scratch: Path) -> str:
     """`dbt parse` of the project for dev and prod; the output of each that failed."""
     cutoffs = {"train_cutoff": "2025-02-17", "validation_cutoff": "2025-02-24"}
     dbt_vars = json.dumps(
-        cutoffs | {"log_path": "data/log", "retractions_path": "data/log/retractions/*.parquet"}
+        cutoffs
+        | {"log_path": "data/log", "retractions_path": "data/log/retractions/*.parquet"}
+        | {"features": "n_pageviews,is_weekend", "max_feature_psi": "0.2", "min_predictions_per_day": "100"}
+        | {"monitor_days": "7", "outcome_days": "1"}
     )
     env = {
         **DUMMY_WAREHOUSE_ENV,

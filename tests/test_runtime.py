@@ -38,6 +38,7 @@ EXERCISES = {
     "tests/log/": set(),  # the event log: the same in every project
     "tests/test_resources.py": set(),
     "tests/test_story.py": set(),  # how a run tells what it did: the same in every project
+    "tests/monitoring/": set(),  # make monitor: the same in every project
     "tests/warehouse/": {"warehouse"},
     "tests/test_contract.py": {"data_quality"},  # the log's rules at dbt (on DuckDB) and at the gate
     "tests/quality/": {"data_quality"},

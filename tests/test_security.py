@@ -61,6 +61,10 @@ def iam_statements(template: Any) -> list[dict[str, Any]]:
     ]
 
 
+# Where a serving target on AWS records its predictions: keys under one prefix of a bucket of its own.
+PREDICTIONS_KEYS = "${PredictionsBucket.Arn}/predictions/*"
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -79,12 +83,28 @@ def test_every_iam_statement_names_its_actions_and_resources(cookies, serving: s
         for action in as_list(statement["Action"]):
             assert "*" not in action, statement
         for resource in as_list(statement["Resource"]):
-            assert "*" not in str(resource), statement
+            # One wildcard only: the keys under the predictions prefix, to which the service may only add.
+            if "*" in str(resource):
+                assert as_list(statement["Action"]) == ["s3:PutObject"], statement
+                assert resource == PREDICTIONS_KEYS, statement
     # No managed policy (AWS's are broad) and no role other than the one defined here.
     assert "ManagedPolicyArns" not in str(template) and "AdministratorAccess" not in str(template)
 
 
-def test_cloud_run_runs_as_its_own_roleless_identity_and_only_for_callers_iam_allows(cookies) -> None:
+@pytest.mark.parametrize("serving", ["aws_lambda", "sagemaker_serverless"])
+def test_predictions_go_to_a_private_bucket_the_service_may_only_add_to(cookies, serving: str) -> None:
+    project = bake(cookies, serving=serving)
+    template = template_with_values((project / "deploy" / "template.yaml").read_text())
+
+    bucket = template["Resources"]["PredictionsBucket"]
+    assert bucket["DeletionPolicy"] == "Retain"  # recorded predictions are log data: kept when the stack goes
+    assert all(bucket["Properties"]["PublicAccessBlockConfiguration"].values())
+    writes = [s for s in iam_statements(template) if "s3:PutObject" in as_list(s["Action"])]
+    assert [s["Resource"] for s in writes] == [PREDICTIONS_KEYS]
+    assert "s3://${PredictionsBucket}/predictions" in str(template)  # PREDICTIONS_URI, under the same prefix
+
+
+def test_cloud_run_runs_as_its_own_identity_and_only_for_callers_iam_allows(cookies) -> None:
     project = bake(cookies, serving="gcp_cloud_run")
     service = yaml.safe_load((project / "deploy" / "service.yaml").read_text())
     spec = service["spec"]["template"]["spec"]
@@ -92,16 +112,22 @@ def test_cloud_run_runs_as_its_own_roleless_identity_and_only_for_callers_iam_al
     assert spec["serviceAccountName"].startswith("purchase-intent-scoring@")
     assert "compute@developer" not in spec["serviceAccountName"]
     assert "allUsers" not in yaml.safe_dump(service)  # the comments say why it must never be
+    # Its one role: creating objects in the predictions bucket, mounted where it records them.
+    [container] = spec["containers"]
+    [mount] = container["volumeMounts"]
+    assert {"name": "PREDICTIONS_URI", "value": mount["mountPath"]} in container["env"]
+    assert "--role roles/storage.objectCreator" in (project / "deploy" / "service.yaml").read_text()
     assert re.search(r"^USER 10001$", (project / "deploy" / "Dockerfile").read_text(), re.MULTILINE)
 
 
-def test_the_modal_function_has_no_network_no_modal_access_and_needs_a_token(cookies) -> None:
+def test_the_modal_function_has_no_network_no_modal_access_no_secrets_and_needs_a_token(cookies) -> None:
     project = bake(cookies, serving="modal")
     app = (project / "src" / "purchase_intent" / "serving" / "modal_app.py").read_text()
 
     for setting in ("block_network=True", "restrict_modal_access=True", "requires_proxy_auth=True"):
         assert setting in app
-    assert "secrets=" not in app and "volumes=" not in app
+    assert "secrets=" not in app
+    assert "volumes={PREDICTIONS_DIR: predictions}," in app  # its one volume: where it records predictions
 
 
 def test_github_ci_can_only_read_and_pins_every_action_to_a_commit(cookies) -> None:

@@ -159,12 +159,17 @@ def evaluate_model(model: "TrainedModel", settings: Settings, run: Run) -> "Eval
     record_run(model, evaluation, settings)  # failed candidates are worth recording too
     say("evaluate", evaluation.headline())
     model_gate(evaluation, settings)
-    say("evaluate", f"model gate passed: lift {evaluation.lift:.3f} >= {settings.min_lift:.3f} required")
+    passed = f"model gate passed: lift {evaluation.lift:.3f} >= {settings.min_lift:.3f} required"
+    if evaluation.gain is not None:
+        margin = settings.min_gain_over_accepted
+        passed += f", {evaluation.gain:+.3f} >= {margin:+.3f} over the accepted model"
+    say("evaluate", passed)
     return evaluation
 
 
 def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Settings, run: Run) -> "Bundle":
     """Build and check the bundle in the run's folder, then accept the run: model, evidence and bundle."""
+    from .model.tracking import record_acceptance
     from .release.package import package
     from .release.promotion import with_metadata
     from .training_set import HOLDOUT, KEY, SPLIT
@@ -175,6 +180,7 @@ def package_model(model: "TrainedModel", metrics: dict[str, float], settings: Se
     examples = holdout[[KEY, *model.features]].to_dict(orient="records")
     expected = model.predict_proba(holdout).tolist()
     bundle = package(with_metadata(model.export(), metrics), examples, expected, settings, run)
+    record_acceptance(bundle.version, run.evaluation_dir, settings)
     say(
         "package",
         f"bundle {bundle.version} at {shown(bundle.archive)}, checked on {len(examples)} holdout sessions; "

@@ -56,6 +56,21 @@ class Settings(BaseSettings):
 
     # Model gate: the model must beat the trivial baseline's average precision by this much on the holdout.
     min_lift: float = Field(default=0.05, ge=0)
+    # ...and score at least this much average precision above the accepted model (the champion) on the same
+    # holdout: 0 accepts a challenger as good as the champion; a negative margin lets a fresher model in that
+    # scores a little lower.
+    min_gain_over_accepted: float = Field(default=0.0, ge=-1, le=1)
+
+    # Monitoring gate (`make monitor`), over the newest monitor_days days of predictions, each with at least
+    # min_predictions_per_day: each feature's population stability index against the training split stays at
+    # most max_feature_psi (0.1 is a moderate shift, 0.2 one that matters), and once a day's outcomes are in
+    # (outcome_days after it), its Brier score stays within max_brier_rise of the accepted model's on its
+    # holdout.
+    max_feature_psi: float = Field(default=0.2, gt=0)
+    min_predictions_per_day: int = Field(default=100, ge=1)
+    monitor_days: int = Field(default=7, ge=1)
+    outcome_days: int = Field(default=1, ge=0)
+    max_brier_rise: float = Field(default=0.25, ge=0)
 
     @model_validator(mode="after")
     def _cutoffs_in_order(self) -> "Settings":
@@ -95,6 +110,11 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def monitoring_dir(self) -> Path:
+        """What `make monitor` writes: its report, plots and figures, replaced by each check."""
+        return self.artifacts_dir / "monitoring"
 
     @property
     def dbt_dir(self) -> Path:
@@ -142,4 +162,8 @@ class Settings(BaseSettings):
             "train_cutoff": self.train_cutoff.isoformat(),
             "validation_cutoff": self.validation_cutoff.isoformat(),
             "log_path": self.log_dir.as_posix(),
+            "max_feature_psi": str(self.max_feature_psi),
+            "min_predictions_per_day": str(self.min_predictions_per_day),
+            "monitor_days": str(self.monitor_days),
+            "outcome_days": str(self.outcome_days),
         }

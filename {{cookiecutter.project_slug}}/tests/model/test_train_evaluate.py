@@ -82,6 +82,32 @@ def test_the_report_puts_baseline_candidate_and_accepted_model_side_by_side_with
         assert f"](plots/{plot.name})" in report and plot.exists()
 
 
+def test_a_challenger_must_beat_the_champion_on_the_same_holdout_by_the_margin(
+    model: TrainedModel, training_frame: pd.DataFrame, settings: Settings
+) -> None:
+    """The accepted model is this very model: it scores the same, which passes a margin of 0 and no more."""
+    first = evaluate(model, training_frame, settings, settings.artifacts_dir / "first")
+    settings.accepted_model_path.parent.mkdir(parents=True)
+    settings.accepted_model_path.write_text(json.dumps(with_metadata(model.export(), first.metrics)))
+    demanding = settings.model_copy(update={"min_gain_over_accepted": 0.01})
+
+    challenger = evaluate(model, training_frame, demanding, settings.artifacts_dir / "challenger")
+
+    assert challenger.gain == pytest.approx(0, abs=1e-9)
+    model_gate(challenger, settings)  # as good as the champion: the default margin lets it in
+    ap = f"{first.metrics['average_precision']:.3f}"
+    with pytest.raises(ModelGateError) as refused:
+        model_gate(challenger, demanding)
+    assert (
+        f"model gate failed: average precision {ap} against the accepted model's {ap} on the same holdout is "
+        "+0.000, less than the required +0.010 (min_gain_over_accepted); the accepted model stays"
+    ) in str(refused.value)
+    report = challenger.report_path.read_text()
+    assert "**Status: rejected**" in report
+    champion = "at least +0.010 average precision against the accepted model on the same holdout"
+    assert f"{champion}; it scores +0.000" in report
+
+
 def test_a_rejected_candidates_report_says_so_and_names_the_accepted_model(
     model: TrainedModel, training_frame: pd.DataFrame, tmp_path: Path
 ) -> None:

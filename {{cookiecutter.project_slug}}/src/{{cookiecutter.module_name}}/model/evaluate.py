@@ -2,8 +2,9 @@
 
 The baseline predicts the label's training rate for every session. A model that cannot beat it by
 ``settings.min_lift`` average precision is not worth deploying, however good its other numbers look. The
-accepted model, if there is one, is scored on the same holdout, so the candidate can be judged against what
-serves today too.
+accepted model, if there is one (the champion), is scored on the same holdout, and the candidate (the
+challenger) replaces it only when its average precision is at least ``settings.min_gain_over_accepted``
+above the champion's: retraining on a newer log never swaps in a worse model by accident.
 
 Everything lands in the run's ``evaluation/`` folder: ``metrics.json``, the plots, and ``report.md``, the page
 a person opens, whose status line says whether this is the accepted model's evaluation ("accepted"), a
@@ -73,6 +74,35 @@ class Evaluation:
     def lift(self) -> float:
         return self.metrics["average_precision"] - self.metrics["baseline_average_precision"]
 
+    @property
+    def gain(self) -> float | None:
+        """The candidate's average precision over the accepted model's on the same holdout; None when there
+        is no accepted model, or it cannot score this holdout."""
+        if self.accepted is None or not self.accepted.metrics:
+            return None
+        return self.metrics["average_precision"] - self.accepted.metrics["average_precision"]
+
+    def refusals(self, settings: Settings) -> list[str]:
+        """Why the model gate refuses this candidate, a clause per rule it breaks; empty when it passes."""
+        metrics, refused = self.metrics, []
+        if self.lift < settings.min_lift:
+            refused.append(
+                f"average precision {metrics['average_precision']:.3f} beats the baseline's "
+                f"{metrics['baseline_average_precision']:.3f} by {self.lift:.3f}, less than the required "
+                f"{settings.min_lift:.3f} (min_lift)"
+            )
+        gain = self.gain
+        if gain is not None and self.accepted is not None and gain < settings.min_gain_over_accepted:
+            refused.append(
+                f"average precision {metrics['average_precision']:.3f} against the accepted model's "
+                f"{self.accepted.metrics['average_precision']:.3f} on the same holdout is {gain:+.3f}, "
+                f"less than the required {settings.min_gain_over_accepted:+.3f} (min_gain_over_accepted)"
+            )
+        return refused
+
+    def passes(self, settings: Settings) -> bool:
+        return not self.refusals(settings)
+
     def headline(self) -> str:
         """The candidate's average precision against the baseline's and the accepted model's."""
         metrics = self.metrics
@@ -108,6 +138,7 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame, settings: Settings, out_d
         "holdout_sessions": float(len(holdout)),
         f"holdout_{PREDICTION}_rate": float(truth.mean()),
         "min_lift": settings.min_lift,
+        "min_gain_over_accepted": settings.min_gain_over_accepted,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics_path = out_dir / "metrics.json"
@@ -155,7 +186,7 @@ def write_report(evaluation: Evaluation, settings: Settings) -> None:
         "",
         status_line(
             "candidate",
-            f"{'passed' if evaluation.lift >= settings.min_lift else 'failed'} the model gate; not the "
+            f"{'passed' if evaluation.passes(settings) else 'failed'} the model gate; not the "
             "accepted model's evaluation unless this line says accepted",
         ),
         "",
@@ -166,7 +197,8 @@ def write_report(evaluation: Evaluation, settings: Settings) -> None:
         *rows,
         "",
         f"Model gate: the candidate must beat the baseline's average precision by at least "
-        f"{settings.min_lift:.3f}; it does by {evaluation.lift:.3f}.",
+        f"{settings.min_lift:.3f}; it does by {evaluation.lift:.3f}. "
+        f"{_against_accepted(evaluation, settings)}",
         "",
         "## Plots",
         "",
@@ -176,16 +208,27 @@ def write_report(evaluation: Evaluation, settings: Settings) -> None:
     evaluation.report_path.write_text("\n".join(lines))
 
 
+def _against_accepted(evaluation: Evaluation, settings: Settings) -> str:
+    """The report's sentence on the champion rule: what the candidate had to beat, and by how much it did."""
+    required = (
+        f"It must also score at least {settings.min_gain_over_accepted:+.3f} average precision against the "
+        "accepted model on the same holdout"
+    )
+    if evaluation.gain is None:
+        return f"{required}: there was none to compare with."
+    return f"{required}; it scores {evaluation.gain:+.3f}."
+
+
 def model_gate(evaluation: Evaluation, settings: Settings) -> None:
-    """Stop the run unless the model beats the baseline by ``settings.min_lift`` average precision."""
-    if evaluation.lift < settings.min_lift:
-        metrics, accepted = evaluation.metrics, evaluation.accepted
+    """Stop the run unless the model beats the baseline by ``settings.min_lift`` average precision, and the
+    accepted model by ``settings.min_gain_over_accepted``, on the same holdout."""
+    refusals = evaluation.refusals(settings)
+    if refusals:
+        accepted = evaluation.accepted
         current = f"{accepted.version} ({shown(accepted.path)})" if accepted else "none yet"
         mark_report(evaluation.report_path, "rejected", f"by the model gate; the accepted model is {current}")
         raise ModelGateError(
-            f"model gate failed: average precision {metrics['average_precision']:.3f} beats the baseline's "
-            f"{metrics['baseline_average_precision']:.3f} by {evaluation.lift:.3f}, less than the required "
-            f"{settings.min_lift:.3f}; the accepted model stays (this candidate's report: "
+            f"model gate failed: {'; '.join(refusals)}; the accepted model stays (this candidate's report: "
             f"{shown(evaluation.report_path)})"
         )
 

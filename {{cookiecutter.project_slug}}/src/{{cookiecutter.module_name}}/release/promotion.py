@@ -32,7 +32,14 @@ SOURCE_DIR = Path(__file__).resolve().parents[1]
 PACKAGE = SOURCE_DIR.name
 # What every bundle carries from this package: the package markers, the contract's rules, the scoring API
 # and the scorer (all standard library only).
-CORE_FILES = ("__init__.py", "contract.py", "serving/__init__.py", "serving/api.py", "serving/scoring.py")
+CORE_FILES = (
+    "__init__.py",
+    "contract.py",
+    "serving/__init__.py",
+    "serving/api.py",
+    "serving/recording.py",
+    "serving/scoring.py",
+)
 # Sessions' features, as pandas' ``to_dict(orient="records")`` gives them.
 Examples = Sequence[Mapping[Hashable, Any]]
 

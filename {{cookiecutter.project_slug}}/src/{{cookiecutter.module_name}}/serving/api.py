@@ -21,6 +21,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..contract import Inputs
+from .recording import Recorder, new_request_id, prediction_events
 
 # Every route of the API, with its method.
 ROUTES = {"/predict": "POST", "/health": "GET"}
@@ -57,10 +58,11 @@ class RequestError(Exception):
         return {"error": str(self)}
 
 
-def respond(body: bytes | str | None, model: Model) -> tuple[int, Payload]:
-    """The status and JSON payload answering ``POST /predict`` with ``body``."""
+def respond(body: bytes | str | None, model: Model, recorder: Recorder | None = None) -> tuple[int, Payload]:
+    """The status and JSON payload answering ``POST /predict`` with ``body``; ``recorder``, when given,
+    records each prediction of a valid request as an event (``recording.py``)."""
     try:
-        return 200, answer(model, read_sessions(body))
+        return 200, answer(model, read_sessions(body), recorder)
     except RequestError as problem:
         return problem.status, problem.payload
 
@@ -128,9 +130,15 @@ def read_sessions(body: bytes | str | None) -> list[Any]:
     return sessions
 
 
-def answer(model: Model, sessions: Sequence[Any]) -> Payload:
+def answer(model: Model, sessions: Sequence[Any], recorder: Recorder | None = None) -> Payload:
     """The response to a valid request: the model's version and one prediction per session, in order."""
-    return {"model_version": model.version, "predictions": score_sessions(model, sessions)}
+    predictions = score_sessions(model, sessions)
+    if recorder is not None:
+        key, output = model.inputs.key.name, model.inputs.output
+        recorder.record(
+            prediction_events(new_request_id(), model.version, key, output, sessions, predictions)
+        )
+    return {"model_version": model.version, "predictions": predictions}
 
 
 def score_sessions(model: Model, sessions: Sequence[Any]) -> list[Payload]:

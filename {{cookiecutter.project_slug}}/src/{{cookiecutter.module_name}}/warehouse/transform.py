@@ -34,6 +34,8 @@ from ..resources import duckdb_memory_limit_mb, usable_cpus
 from ..settings import Settings
 from . import dbt_tests
 
+# The monitoring models and their tests, over the recorded predictions.
+MONITORING = "path:models/monitoring"
 # dbt result statuses that stop the pipeline: a model that errored, a test that failed or could not run.
 FAILED = {"error", "fail", "runtime error"}
 # Failing rows quoted for each failed test: enough to see what is wrong.
@@ -100,7 +102,9 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
         database.parent.mkdir(parents=True, exist_ok=True)
     target_dir, log_dir = settings.dbt_target_dir, settings.dbt_log_dir
     with environment(dbt_environment(settings, database)):
-        outcome = dbtRunner().invoke(dbt_arguments(settings, "build", target))
+        # The monitoring models are `make monitor`'s (monitoring/gate.py): a drifted feature must not stop the
+        # retraining that answers it.
+        outcome = dbtRunner().invoke([*dbt_arguments(settings, "build", target), "--exclude", MONITORING])
     # DuckDB keeps the warehouse open between builds in one process (keep_open in profiles.yml); close it, so
     # the stages after this one can open it with their own settings. (dbt-duckdb has no type hints.)
     DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
@@ -168,8 +172,9 @@ def dbt_environment(settings: Settings, database: Path) -> dict[str, str]:
 
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
-    """What dbt receives as ``--vars``: the settings' cutoffs and log, and where the retractions are (an
-    empty file while there are none: a file pattern that matches nothing is an error to DuckDB)."""
+    """What dbt receives as ``--vars``: the settings' cutoffs, log and monitoring thresholds, the contract's
+    features, and where the retractions are (an empty file while there are none: a file pattern that matches
+    nothing is an error to DuckDB)."""
     if retraction_files(settings):
         retractions = f"{settings.retractions_dir.as_posix()}/ingest_date=*/*.parquet"
     else:
@@ -178,7 +183,8 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
             empty.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(RETRACTION_SCHEMA.empty_table(), empty)
         retractions = empty.as_posix()
-    return settings.dbt_vars | {"retractions_path": retractions}
+    features = ",".join(field.name for field in load().training_set.features)
+    return settings.dbt_vars | {"retractions_path": retractions, "features": features}
 
 
 def _remove_database(path: Path) -> None:

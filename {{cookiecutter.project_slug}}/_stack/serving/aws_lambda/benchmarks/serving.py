@@ -3,7 +3,8 @@
 Sizes are checked against Lambda's limits for a zip deployment. A cold start is a fresh interpreter that sees
 only the bundle and the standard library (as on Lambda), imports the handler, loads the model and answers one
 request; the figure is the median over several such processes. Warm latency is the handler answering one
-session at a time, many times over, in one such process.
+session at a time, many times over, in one such process: once as is, once recording every prediction (into a
+temporary folder, as PREDICTIONS_URI would have it on a mounted bucket), to show what recording costs.
 
     python benchmarks/serving.py                       # the bundle the largest pipeline benchmark built
     python benchmarks/serving.py --bundle dist/lambda  # the one `make run` built
@@ -14,6 +15,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -27,10 +29,13 @@ UNZIPPED_LIMIT_BYTES = 250 * 2**20
 # getrusage's peak memory is in kilobytes on Linux, bytes on macOS.
 RSS_UNIT = 1 if sys.platform == "darwin" else 1024
 
-# Runs in the bundle-only interpreter (argv: bundle, package, warm requests) and prints its timings as JSON.
+# Runs in the bundle-only interpreter (argv: bundle, package, warm requests, the folder to record predictions
+# in or "") and prints its timings as JSON.
 PROBE = """
-import importlib, json, resource, sys, time
+import importlib, json, os, resource, sys, time
 started = time.perf_counter()
+if sys.argv[4]:
+    os.environ["PREDICTIONS_URI"] = sys.argv[4]
 sys.path.insert(0, sys.argv[1])
 handler_module = importlib.import_module(sys.argv[2] + ".serving.handler")
 features = handler_module.load_scorer().features
@@ -49,17 +54,24 @@ for _ in range(int(sys.argv[3])):
     handler_module.handler(event)
     latencies.append(time.perf_counter_ns() - start)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+recorder = handler_module.load_recorder()
+if recorder is not None:
+    recorder.close()
 print(json.dumps({"first_answer": first_answer, "latencies_ns": latencies, "peak_rss": peak}))
 """
 
 
-def probe(bundle: Path, requests: int) -> dict[str, Any]:
-    """A fresh bundle-only interpreter answering its first request, then ``requests`` warm ones."""
+def probe(bundle: Path, requests: int, record_in: Path | None = None) -> dict[str, Any]:
+    """A fresh bundle-only interpreter answering its first request, then ``requests`` warm ones, recording
+    each prediction in ``record_in`` when given."""
     start = time.perf_counter()
     # -I ignores the environment, the user site and the current folder; -S drops site-packages; -B writes no
     # bytecode, as on Lambda, whose code folder is read-only: every cold start compiles the handler.
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", "-c", PROBE, str(bundle), PACKAGE, str(requests)],
+        [
+            *(sys.executable, "-I", "-S", "-B", "-c", PROBE),
+            *(str(bundle), PACKAGE, str(requests), str(record_in or "")),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -78,6 +90,8 @@ def bench(bundle: Path, cold_starts: int, requests: int) -> dict[str, Any]:
     # Cold: the process from launch to its first answer, with no warm requests after it.
     cold = [probe(bundle, 0) for _ in range(cold_starts)]
     warm = sorted(probe(bundle, requests)["latencies_ns"])
+    with tempfile.TemporaryDirectory() as recorded:
+        recording = sorted(probe(bundle, requests, Path(recorded))["latencies_ns"])
     return {
         "bundle": archive.name,
         "zipped_bytes": archive.stat().st_size,
@@ -91,6 +105,8 @@ def bench(bundle: Path, cold_starts: int, requests: int) -> dict[str, Any]:
         "warm_requests": requests,
         "warm_p50_ms": warm[len(warm) // 2] / 1e6,
         "warm_p99_ms": warm[int(len(warm) * 0.99)] / 1e6,
+        "recording_warm_p50_ms": recording[len(recording) // 2] / 1e6,
+        "recording_warm_p99_ms": recording[int(len(recording) * 0.99)] / 1e6,
     }
 
 
@@ -116,6 +132,8 @@ def markdown(figures: dict[str, Any]) -> str:
             f"| warm p50 over {figures['warm_requests']:,} requests "
             f"| {figures['warm_p50_ms']:.3f} ms | 2 ms |",
             f"| warm p99 | {figures['warm_p99_ms']:.3f} ms | |",
+            f"| warm p50, recording each prediction | {figures['recording_warm_p50_ms']:.3f} ms | |",
+            f"| warm p99, recording each prediction | {figures['recording_warm_p99_ms']:.3f} ms | |",
             "",
         ]
     )

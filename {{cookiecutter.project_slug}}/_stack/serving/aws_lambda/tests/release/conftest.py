@@ -17,6 +17,7 @@ def layout() -> Layout:
             f"{PACKAGE}/serving/api.py",
             f"{PACKAGE}/serving/handler.py",
             f"{PACKAGE}/serving/model.json",
+            f"{PACKAGE}/serving/recording.py",
             f"{PACKAGE}/serving/scoring.py",
         },
         model=f"{PACKAGE}/serving/model.json",

@@ -28,9 +28,11 @@ def test_the_bundles_figures_are_added_to_the_results(tmp_path: Path, trained: T
         assert figures["unzipped_bytes"] == sum(member.file_size for member in zipped.infolist())
     assert figures["cold_start_seconds"] > figures["cold_start_in_process_seconds"] > 0
     assert 0 < figures["warm_p50_ms"] <= figures["warm_p99_ms"]
+    assert 0 < figures["recording_warm_p50_ms"] <= figures["recording_warm_p99_ms"]
     table = (tmp_path / "results.md").read_text()
     assert table.startswith("# Pipeline benchmark\n")
     assert "## Serving (AWS Lambda bundle)" in table
+    assert "| warm p99, recording each prediction |" in table
 
 
 def test_a_missing_bundle_is_named(tmp_path: Path) -> None:

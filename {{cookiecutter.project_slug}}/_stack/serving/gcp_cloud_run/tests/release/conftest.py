@@ -19,6 +19,7 @@ def layout() -> Layout:
             f"app/{PACKAGE}/serving/app.py",
             f"app/{PACKAGE}/serving/cloud_run.py",
             f"app/{PACKAGE}/serving/model.json",
+            f"app/{PACKAGE}/serving/recording.py",
             f"app/{PACKAGE}/serving/scoring.py",
             "requirements.txt",
         },

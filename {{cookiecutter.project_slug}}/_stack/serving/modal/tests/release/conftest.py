@@ -18,6 +18,7 @@ def layout() -> Layout:
             f"{PACKAGE}/serving/__init__.py",
             f"{PACKAGE}/serving/api.py",
             f"{PACKAGE}/serving/app.py",
+            f"{PACKAGE}/serving/recording.py",
             f"{PACKAGE}/serving/scoring.py",
         },
         model="model.json",

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.module_name }}.log.events import log_files
 from {{ cookiecutter.module_name }}.release.package import package
 from {{ cookiecutter.module_name }}.release.promotion import PackagingError
 from {{ cookiecutter.module_name }}.runs import Run, begin
@@ -84,3 +85,21 @@ def test_make_package_scores_the_holdout_again_with_the_accepted_model_in_a_new_
     pd.testing.assert_frame_equal(published(built), before[0])
     assert accepted(built) == before[1]
     assert built.accepted_dir.resolve() != run.dir  # a run of its own, accepted like any other
+
+
+def test_published_predictions_are_recorded_in_the_log_once_for_make_monitor(
+    built: Settings, run: Run, trained: Trained, training_frame: pd.DataFrame
+) -> None:
+    package(trained.exported, trained.examples, trained.expected, built, run)
+    make_package(built)  # the same model and holdout published again: nothing more to record
+
+    logged = pd.concat(pd.read_parquet(path) for path in log_files(built))
+    recorded = logged[logged["event_type"] == "prediction"]
+    file = published(built)
+    assert sorted(recorded["session_id"]) == sorted(file[KEY])
+    started = file.set_index(KEY)["session_start"]
+    assert recorded["event_time"].tolist() == started.loc[recorded["session_id"]].tolist()  # dated by session
+    extras = [json.loads(text) for text in recorded["extras"]]
+    assert {extra["model_version"] for extra in extras} == {"v-test"}
+    scores = dict(zip(file[KEY], file[OUTPUT], strict=True))
+    assert [extra["score"] for extra in extras] == [scores[key] for key in recorded["session_id"]]

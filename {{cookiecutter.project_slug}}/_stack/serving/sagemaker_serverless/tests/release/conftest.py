@@ -16,6 +16,7 @@ def layout() -> Layout:
             f"code/{PACKAGE}/contract.py",
             f"code/{PACKAGE}/serving/__init__.py",
             f"code/{PACKAGE}/serving/api.py",
+            f"code/{PACKAGE}/serving/recording.py",
             f"code/{PACKAGE}/serving/scoring.py",
             "model.json",
         },

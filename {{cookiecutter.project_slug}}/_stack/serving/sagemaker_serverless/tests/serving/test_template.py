@@ -45,8 +45,20 @@ def test_the_role_names_every_action_and_resource(resources: dict[str, Any]) -> 
     [role] = of_type(resources, "AWS::IAM::Role")
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
 
+    # The one wildcard: keys under the predictions prefix, to which the endpoint may only add.
+    predictions = {"Fn::Sub": "${PredictionsBucket.Arn}/predictions/*"}
     for statement in statements:
         assert statement["Effect"] == "Allow" and set(statement) <= {"Sid", "Effect", "Action", "Resource"}
-        assert "*" not in str(statement["Action"]) and "*" not in str(statement["Resource"])
+        assert "*" not in str(statement["Action"])
+        assert "*" not in str(statement["Resource"]) or statement["Resource"] == predictions
     reads = [s["Resource"] for s in statements if "s3:GetObject" in s["Action"]]
     assert reads == [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${ModelBucket}/${ModelKey}"}]
+    writes = [s["Resource"] for s in statements if "s3:PutObject" in s["Action"]]
+    assert writes == [predictions]
+
+
+def test_the_endpoint_records_its_predictions_where_it_may_write(resources: dict[str, Any]) -> None:
+    [model] = of_type(resources, "AWS::SageMaker::Model")
+
+    uri = model["PrimaryContainer"]["Environment"]["PREDICTIONS_URI"]
+    assert uri == {"Fn::Sub": "s3://${PredictionsBucket}/predictions"}

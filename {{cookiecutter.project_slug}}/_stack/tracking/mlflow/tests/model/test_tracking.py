@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from {{ cookiecutter.module_name }}.model.evaluate import Evaluation
-from {{ cookiecutter.module_name }}.model.tracking import EXPERIMENT, record_run, tracking_uri
+from {{ cookiecutter.module_name }}.model.tracking import (
+    CHAMPION,
+    EXPERIMENT,
+    record_acceptance,
+    record_run,
+    tracking_uri,
+)
 from {{ cookiecutter.module_name }}.model.train import TrainedModel
 from {{ cookiecutter.module_name }}.settings import Settings
 
@@ -83,6 +89,24 @@ def test_each_run_is_kept_with_the_model_gate_verdict(
 
     verdicts = [run.data.tags["model_gate"] for run in recorded_runs(tracking_uri(settings))]
     assert verdicts == ["passed", "failed"]
+
+
+def test_each_accepted_model_is_registered_and_the_latest_is_the_champion(
+    evaluated: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
+) -> None:
+    from mlflow import MlflowClient
+
+    model, evaluation = evaluated
+    for version in ("v-first", "v-second"):
+        record_run(model, evaluation, settings)
+        record_acceptance(version, evaluation.metrics_path.parent, settings)
+
+    client = MlflowClient(tracking_uri(settings))
+    registered = client.search_model_versions(f"name='{EXPERIMENT}'")
+    assert sorted(version.tags["model_version"] for version in registered) == ["v-first", "v-second"]
+    champion = client.get_model_version_by_alias(EXPERIMENT, CHAMPION)
+    assert champion.tags["model_version"] == "v-second"
+    assert [list(folder.iterdir()) for folder in outside] == [[], []]
 
 
 def test_mlflow_tracking_uri_chooses_another_store(

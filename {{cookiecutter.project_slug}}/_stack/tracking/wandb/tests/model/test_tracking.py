@@ -15,7 +15,7 @@ import pytest
 from wandb.proto.wandb_internal_pb2 import Record  # type: ignore[attr-defined]  # made at import time
 
 from {{ cookiecutter.module_name }}.model.evaluate import Evaluation
-from {{ cookiecutter.module_name }}.model.tracking import record_run
+from {{ cookiecutter.module_name }}.model.tracking import CHAMPION, record_acceptance, record_run
 from {{ cookiecutter.module_name }}.model.train import TrainedModel
 from {{ cookiecutter.module_name }}.settings import Settings
 
@@ -144,3 +144,20 @@ def test_an_api_key_sends_runs_online_and_an_unreachable_server_fails_with_the_f
         record_run(*evaluated, settings)
 
     assert not offline_runs(settings)
+
+
+def test_the_accepted_model_is_logged_with_the_champion_alias(
+    evaluated: tuple[TrainedModel, Evaluation], settings: Settings, outside: list[Path]
+) -> None:
+    model, evaluation = evaluated
+    settings.accepted_model_path.parent.mkdir(parents=True)
+    settings.accepted_model_path.write_text(json.dumps(model.export()))
+
+    record_acceptance("v-accepted", evaluation.metrics_path.parent, settings)
+
+    [run] = offline_runs(settings)
+    [artifact] = run["artifacts"]
+    assert (artifact.name, artifact.type) == ("model", "model")
+    assert CHAMPION in artifact.aliases
+    assert json.loads(artifact.metadata) == {"model_version": "v-accepted"}
+    assert [list(folder.iterdir()) for folder in outside] == [[], []]

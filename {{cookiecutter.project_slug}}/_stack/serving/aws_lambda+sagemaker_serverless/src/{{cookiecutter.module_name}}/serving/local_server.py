@@ -20,8 +20,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from ..log.predictions import log_writer
 from ..settings import Settings
 from .api import MAX_BODY_BYTES, Model, RequestError, check_size, declared_size
+from .recording import Recorder
 from .scoring import Scorer
 
 JSON = {"content-type": "application/json"}
@@ -131,21 +133,27 @@ def serve(
     argv: list[str] | None,
     description: str,
     routes: str,
-    make_server: Callable[[Model, str, int], ThreadingHTTPServer],
+    make_server: Callable[[Model, str, int, Recorder | None], ThreadingHTTPServer],
 ) -> None:
-    """Parse the command line, load the model and serve it until Ctrl-C."""
+    """Parse the command line, load the model and serve it until Ctrl-C, recording its predictions in the
+    local event log (the deployed service records them where ``PREDICTIONS_URI`` says)."""
     settings = Settings()
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--model", type=Path, default=settings.accepted_model_path)
+    parser.add_argument("--no-record", action="store_true", help="do not record predictions in the log")
     args = parser.parse_args(argv)
     if not args.model.exists():
         parser.error(f"no model at {args.model}: run `make run` first")
-    server = make_server(Scorer.load(args.model), "127.0.0.1", args.port)
-    print(f"serving {args.model} on http://127.0.0.1:{args.port} ({routes}); Ctrl-C stops")
+    recorder = None if args.no_record else Recorder(log_writer(settings))
+    server = make_server(Scorer.load(args.model), "127.0.0.1", args.port, recorder)
+    recorded = "" if recorder is None else f", recording predictions in {settings.log_dir}"
+    print(f"serving {args.model} on http://127.0.0.1:{args.port} ({routes}{recorded}); Ctrl-C stops")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if recorder is not None:
+            recorder.close()

@@ -18,7 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from . import recording
 from .api import Model, Payload, RequestError, check_route, health, respond
+from .recording import Recorder
 from .scoring import Scorer
 
 MODEL_PATH = Path(os.environ.get("MODEL_PATH", Path(__file__).with_name("model.json")))
@@ -28,7 +30,7 @@ Response = dict[str, Any]
 
 def handler(event: dict[str, Any], context: object = None) -> Response:
     """Lambda's entry point."""
-    return handle(event, load_scorer())
+    return handle(event, load_scorer(), load_recorder())
 
 
 @cache
@@ -37,14 +39,20 @@ def load_scorer() -> Scorer:
     return Scorer.load(MODEL_PATH)
 
 
-def handle(event: Any, scorer: Model) -> Response:
-    """Answer one API Gateway request."""
+@cache
+def load_recorder() -> Recorder | None:
+    """What records the container's predictions (``PREDICTIONS_URI``, set by deploy/template.yaml)."""
+    return recording.from_environment()
+
+
+def handle(event: Any, scorer: Model, recorder: Recorder | None = None) -> Response:
+    """Answer one API Gateway request; ``recorder``, when given, records its predictions."""
     try:
         method, path = _route(event)
         check_route(method, path)
         if path.rstrip("/") == "/health":
             return json_response(200, health(scorer))
-        return json_response(*respond(_body(event), scorer))
+        return json_response(*respond(_body(event), scorer, recorder))
     except RequestError as problem:
         return json_response(problem.status, problem.payload)
 

@@ -12,6 +12,7 @@ from typing import Any
 from .api import Model
 from .handler import handle
 from .local_server import Answer, Request, json_server, serve
+from .recording import Recorder
 
 
 def to_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -29,10 +30,10 @@ def to_event(method: str, path: str, headers: dict[str, str], body: bytes) -> di
     }
 
 
-def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
+def make_server(scorer: Model, host: str, port: int, recorder: Recorder | None = None) -> ThreadingHTTPServer:
     def respond(request: Request) -> Answer:
         event = to_event(request.command, request.path, dict(request.headers), request.read_body())
-        response = handle(event, scorer)
+        response = handle(event, scorer, recorder)
         return response["statusCode"], response["headers"], response["body"]
 
     return json_server(respond, host, port)

@@ -19,10 +19,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from .api import Model, Payload, RequestError, check_route, health, read_body, respond
+from .recording import Recorder
 
 
-def create_app(model: Model) -> FastAPI:
-    """The app serving ``model``."""
+def create_app(model: Model, recorder: Recorder | None = None) -> FastAPI:
+    """The app serving ``model``; ``recorder``, when given, records each prediction (``recording.py``)."""
     # No interactive docs or OpenAPI schema: the contract is documented above, and a smaller surface is safer.
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -36,7 +37,7 @@ def create_app(model: Model) -> FastAPI:
             # No one is left to read it, but an answer ends the request quietly; the exception would be logged
             # with a traceback, as if the app had failed.
             return JSONResponse({"error": "the client left before sending the whole body"}, status_code=400)
-        status, payload = respond(body, model)
+        status, payload = respond(body, model, recorder)
         return JSONResponse(payload, status_code=status)
 
     @app.get("/health")

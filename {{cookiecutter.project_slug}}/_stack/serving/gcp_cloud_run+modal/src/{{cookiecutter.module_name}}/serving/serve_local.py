@@ -21,9 +21,11 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ..log.predictions import log_writer
 from ..settings import Settings
 from .api import Model
 from .app import create_app
+from .recording import Recorder
 from .scoring import Scorer
 
 # Bytes handed to h11 at a time. h11 measures a request's head (request line and headers) only while it waits
@@ -66,8 +68,8 @@ class JSONErrorsProtocol(H11Protocol):
         return 400, f"the request is not valid HTTP/1.1: {problem}"
 
 
-def make_server(model: Model, host: str, port: int) -> uvicorn.Server:
-    app = create_app(model)
+def make_server(model: Model, host: str, port: int, recorder: Recorder | None = None) -> uvicorn.Server:
+    app = create_app(model, recorder)
     config = uvicorn.Config(app, host=host, port=port, server_header=False, http=JSONErrorsProtocol)
     return uvicorn.Server(config)
 
@@ -77,11 +79,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the model's app on localhost.")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--model", type=Path, default=settings.accepted_model_path)
+    parser.add_argument("--no-record", action="store_true", help="do not record predictions in the log")
     args = parser.parse_args(argv)
     if not args.model.exists():
         parser.error(f"no model at {args.model}: run `make run` first")
-    print(f"serving {args.model} on http://127.0.0.1:{args.port} (POST /predict, GET /health); Ctrl-C stops")
-    make_server(Scorer.load(args.model), "127.0.0.1", args.port).run()
+    # Predictions go to the local event log (the deployed service records them where PREDICTIONS_URI says).
+    recorder = None if args.no_record else Recorder(log_writer(settings))
+    recorded = "" if recorder is None else f", recording predictions in {settings.log_dir}"
+    routes = "POST /predict, GET /health"
+    print(f"serving {args.model} on http://127.0.0.1:{args.port} ({routes}{recorded}); Ctrl-C stops")
+    try:
+        make_server(Scorer.load(args.model), "127.0.0.1", args.port, recorder).run()
+    finally:
+        if recorder is not None:
+            recorder.close()
 
 
 if __name__ == "__main__":

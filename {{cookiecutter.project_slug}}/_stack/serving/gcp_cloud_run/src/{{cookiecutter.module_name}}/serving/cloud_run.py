@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from . import recording
 from .app import create_app
 from .scoring import Scorer
 
@@ -16,5 +17,6 @@ MODEL_PATH = Path(__file__).with_name("model.json")
 
 
 def serve() -> FastAPI:
-    """The app, serving the model the image carries."""
-    return create_app(Scorer.load(MODEL_PATH))
+    """The app, serving the model the image carries and recording its predictions where ``PREDICTIONS_URI``
+    says (deploy/service.yaml mounts a bucket there)."""
+    return create_app(Scorer.load(MODEL_PATH), recording.from_environment())

@@ -22,6 +22,7 @@ from pathlib import Path
 import modal
 from fastapi import FastAPI
 
+from {{ cookiecutter.module_name }}.serving import recording
 from {{ cookiecutter.module_name }}.serving.app import create_app
 from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 
@@ -42,6 +43,11 @@ image = (
     .add_local_file(MODEL_PATH, f"{CONTAINER_DIR}/model.json")
 )
 app = modal.App({{ cookiecutter.project_slug | quoted }}, image=image)
+# Every scored session is recorded as a prediction event in this volume (serving/recording.py), the only
+# thing the function writes: `modal volume get` it, then `python -m <package>.log.predictions ingest`.
+PREDICTIONS_DIR = "/predictions"
+PREDICTIONS_VOLUME = {{ (cookiecutter.project_slug ~ "-predictions") | quoted }}
+predictions = modal.Volume.from_name(PREDICTIONS_VOLUME, create_if_missing=True)
 
 
 @app.function(
@@ -52,9 +58,11 @@ app = modal.App({{ cookiecutter.project_slug | quoted }}, image=image)
     scaledown_window=300,
     block_network=True,
     restrict_modal_access=True,
+    volumes={PREDICTIONS_DIR: predictions},
+    env={recording.DESTINATION: PREDICTIONS_DIR},
 )
 @modal.concurrent(max_inputs=80)
 @modal.asgi_app(requires_proxy_auth=True)
 def web() -> FastAPI:
     """Run once per container: the model loaded here serves every request the container gets."""
-    return create_app(Scorer.load(MODEL_PATH))
+    return create_app(Scorer.load(MODEL_PATH), recording.from_environment())

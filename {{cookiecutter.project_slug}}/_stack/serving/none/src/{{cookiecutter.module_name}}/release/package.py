@@ -12,8 +12,14 @@ Scoring goes through the standard-library scorer and the scoring API an endpoint
 the predictions a deployed model would give, and a session with a missing or impossible feature stops the run
 with its name instead of becoming a silent NaN. They must match the trained model's before the run is
 accepted; the predictions, the model and its evidence then change together, in one step.
+
+Once published, the predictions are recorded in the event log as prediction events, as an endpoint records
+its answers (``serving/recording.py``), each dated by its session's start, so `make monitor` watches them.
+The same predictions (sessions and scores) are recorded once, by whichever run published them first: running
+again on the same log appends nothing.
 """
 
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,9 +27,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import StageError
+from ..log.events import read_manifest
+from ..log.predictions import log_writer
 from ..quality import checks, gate
 from ..runs import Run
 from ..serving.api import Model, RequestError, score_sessions
+from ..serving.recording import prediction_events
 from ..serving.scoring import Scorer
 from ..settings import Settings
 from ..training_set import HOLDOUT, KEY, OUTPUT, SPLIT
@@ -47,8 +56,10 @@ def package(
     exported: dict[str, Any], examples: Examples, expected: list[float], settings: Settings, run: Run
 ) -> Bundle:
     """Check the exported model reproduces ``expected`` on ``examples``, then publish its predictions."""
-    build = scoring(load_training_set(settings))
-    return promote(exported, examples, expected, settings, run, build, checking(exported))
+    training_set = load_training_set(settings)
+    bundle = promote(exported, examples, expected, settings, run, scoring(training_set), checking(exported))
+    record(bundle, training_set, settings)
+    return bundle
 
 
 def checking(exported: dict[str, Any]) -> Check:
@@ -87,6 +98,29 @@ def publish(model: Model, training_set: pd.DataFrame, out_dir: Path) -> Bundle:
     return Bundle(path, model.version)
 
 
+def record(bundle: Bundle, training_set: pd.DataFrame, settings: Settings) -> None:
+    """Append the published predictions to the event log, with the features they were made from, unless the
+    log holds the same predictions already."""
+    published = pd.read_parquet(bundle.archive)
+    pairs = zip(published[KEY], published[OUTPUT], strict=True)
+    predicted = "\n".join(f"{key} {score!r}" for key, score in pairs)
+    batch = f"predictions-{hashlib.sha256(predicted.encode()).hexdigest()[:32]}"
+    if read_manifest(batch, settings) is not None:
+        return
+    features = training_set.set_index(KEY).loc[published[KEY]]
+    model = Scorer.load(settings.accepted_model_path)
+    sessions = [
+        {KEY: key, **{name: row[name] for name in model.features}}
+        for key, row in zip(published[KEY], features.to_dict("records"), strict=True)
+    ]
+    answers = [{OUTPUT: score} for score in published[OUTPUT]]
+    events = prediction_events(f"batch-{bundle.version}", bundle.version, KEY, OUTPUT, sessions, answers)
+    for event, started in zip(events, published["session_start"], strict=True):
+        event["event_id"] = f"{bundle.version}-{event['session_id']}"
+        event["event_time"] = pd.Timestamp(started).isoformat()
+    log_writer(settings)(batch, events)
+
+
 def probabilities(model: Model, sessions: Examples) -> list[float]:
     """Each session's probability, checked and scored as an endpoint would."""
     try:
@@ -109,6 +143,7 @@ def main() -> None:
             gate.run(training_set, checks.check(training_set, settings, run.quality_dir), settings, run)
 
         bundle = rebuild(settings, scoring(training_set), checking(accepted_model(settings)), vet)
+        record(bundle, training_set, settings)
     except StageError as error:
         sys.exit(f"error: {error}")
     rows = len(pd.read_parquet(bundle.archive, columns=[KEY]))

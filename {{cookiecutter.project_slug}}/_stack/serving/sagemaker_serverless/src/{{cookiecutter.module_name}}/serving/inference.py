@@ -18,11 +18,14 @@ One bad request is out of reach: the toolkit decodes a body declared exactly ``a
 """
 
 import json
+from functools import cache
 from http import HTTPStatus
 from pathlib import Path
 from typing import Protocol
 
+from {{ cookiecutter.module_name }}.serving import recording
 from {{ cookiecutter.module_name }}.serving.api import Model, Payload, respond
+from {{ cookiecutter.module_name }}.serving.recording import Recorder
 from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 
 JSON = "application/json"
@@ -45,9 +48,15 @@ def input_fn(request_body: bytes | str, content_type: str) -> bytes | str:
     return request_body
 
 
+@cache
+def load_recorder() -> Recorder | None:
+    """What records the worker's predictions (``PREDICTIONS_URI``, set by deploy/template.yaml)."""
+    return recording.from_environment()
+
+
 def predict_fn(body: bytes | str, scorer: Model) -> Answer:
     """The scoring API's status and payload for this body: predictions, or the problem with the request."""
-    return respond(body, scorer)
+    return respond(body, scorer, load_recorder())
 
 
 def output_fn(answer: Answer, accept: str, context: RequestContext) -> tuple[str, str]:
@@ -66,8 +75,9 @@ class StatusRecorder:
         self.status = code
 
 
-def invoke(scorer: Model, body: bytes | str) -> tuple[int, str]:
-    """One invocation chained as the toolkit does, outside the container: serve-local, the bundle check."""
+def invoke(scorer: Model, body: bytes | str, recorder: Recorder | None = None) -> tuple[int, str]:
+    """One invocation chained as the toolkit does, outside the container: serve-local, the bundle check.
+    ``recorder`` stands in for the worker's own (``predict_fn``'s), which only the container configures."""
     context = StatusRecorder()
-    text, _ = output_fn(predict_fn(input_fn(body, JSON), scorer), JSON, context)
+    text, _ = output_fn(respond(input_fn(body, JSON), scorer, recorder), JSON, context)
     return context.status, text

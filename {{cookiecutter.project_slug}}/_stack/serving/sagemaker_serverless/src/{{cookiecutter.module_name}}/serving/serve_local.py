@@ -13,18 +13,19 @@ from http.server import ThreadingHTTPServer
 from .api import Model, check_route, health
 from .inference import invoke
 from .local_server import JSON, Answer, Request, json_server, serve
+from .recording import Recorder
 
 # The container's routes, which SageMaker calls.
 ROUTES = {"/invocations": "POST", "/ping": "GET"}
 
 
-def make_server(scorer: Model, host: str, port: int) -> ThreadingHTTPServer:
+def make_server(scorer: Model, host: str, port: int, recorder: Recorder | None = None) -> ThreadingHTTPServer:
     def respond(request: Request) -> Answer:
         path = request.path.partition("?")[0]
         check_route(request.command, path, ROUTES)
         if path.rstrip("/") == "/ping":
             return 200, JSON, json.dumps(health(scorer))
-        status, text = invoke(scorer, request.read_body())
+        status, text = invoke(scorer, request.read_body(), recorder)
         return status, JSON, text
 
     return json_server(respond, host, port)

@@ -5,13 +5,17 @@ and MLflow 3 no longer accepts a plain folder as a store. Set ``MLFLOW_TRACKING_
 address to share runs with the team; ``make mlflow-ui`` browses the local store.
 
 The model is recorded as what the serving bundle deploys, the exported JSON, in an MLflow "external" model
-linked to the run's metrics: the same code for every model family, and what the model registry would hold is
-exactly what serving runs.
+linked to the run's metrics: the same code for every model family, and what the model registry holds is
+exactly what serving runs. When a run is accepted, its model is registered under the experiment's name and
+the registered model's ``champion`` alias moves to it (``record_acceptance``): the champion in the registry is
+always the model ``artifacts/accepted`` serves.
 """
 
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,10 @@ from .evaluate import Evaluation
 from .train import TrainedModel
 
 EXPERIMENT = "{{ cookiecutter.project_slug }}"
+# The registered model's alias for the accepted model.
+CHAMPION = "champion"
+# Beside a run's evaluation: the id of the model MLflow logged for it, which acceptance registers.
+MODEL_ID = "mlflow_model_id.txt"
 
 
 def tracking_uri(settings: Settings) -> str:
@@ -30,20 +38,12 @@ def tracking_uri(settings: Settings) -> str:
 
 def record_run(model: TrainedModel, evaluation: Evaluation, settings: Settings) -> None:
     """Record the run in MLflow with the model gate's verdict as a tag: failed candidates are worth a look."""
-    # MLflow reads these when it is first imported, hence the import below them. Telemetry off: it would send
-    # usage data and write an installation id under ~/.config. Its INFO lines (creating the store) are noise.
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    import mlflow
+    with _store(settings) as local_artifacts:
+        import mlflow
 
-    chosen = os.environ.get("MLFLOW_TRACKING_URI")
-    # Artifacts of the local store go beside it; a tracking server decides for itself where they go.
-    local_artifacts = None if chosen else (settings.workspace / "mlartifacts").resolve().as_uri()
-    mlflow.set_tracking_uri(tracking_uri(settings))
-    try:
         experiment_id = _experiment_id(local_artifacts)
         exported = model.export()
-        gate = {"model_gate": "passed" if evaluation.lift >= settings.min_lift else "failed"}
+        gate = {"model_gate": "passed" if evaluation.passes(settings) else "failed"}
         with mlflow.start_run(experiment_id=experiment_id):
             mlflow.log_params(_run_params(model, settings))
             mlflow.set_tags({**gate, "model_format": exported["format"]})
@@ -59,6 +59,34 @@ def record_run(model: TrainedModel, evaluation: Evaluation, settings: Settings) 
             with tempfile.TemporaryDirectory() as folder:
                 (Path(folder) / "model.json").write_text(json.dumps(exported, indent=2) + "\n")
                 mlflow.MlflowClient().log_model_artifacts(logged.model_id, folder)
+        evaluation.metrics_path.with_name(MODEL_ID).write_text(logged.model_id + "\n")
+
+
+def record_acceptance(version: str, evaluation_dir: Path, settings: Settings) -> None:
+    """Register the accepted run's model as a new version of the registered model, tagged with the model
+    version it serves as, and move the ``champion`` alias to it."""
+    model_id = (evaluation_dir / MODEL_ID).read_text().strip()
+    with _store(settings):
+        import mlflow
+
+        registered = mlflow.register_model(f"models:/{model_id}", EXPERIMENT, tags={"model_version": version})
+        mlflow.MlflowClient().set_registered_model_alias(EXPERIMENT, CHAMPION, registered.version)
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[str | None]:
+    """MLflow pointed at this workspace's store (or MLFLOW_TRACKING_URI's); yields where the local store keeps
+    artifacts (None for a tracking server, which decides for itself)."""
+    # MLflow reads these when it is first imported, hence the import below them. Telemetry off: it would send
+    # usage data and write an installation id under ~/.config. Its INFO lines (creating the store) are noise.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    import mlflow
+
+    chosen = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(tracking_uri(settings))
+    try:
+        yield None if chosen else (settings.workspace / "mlartifacts").resolve().as_uri()
     finally:
         # MLflow exports the URI it was given as MLFLOW_TRACKING_URI; left there, the next run in this process
         # (another workspace, in tests) would take it for the user's choice.

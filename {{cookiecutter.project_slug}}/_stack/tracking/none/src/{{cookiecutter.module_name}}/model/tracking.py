@@ -7,6 +7,7 @@ point where a tracking server earns its upkeep.
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ..settings import Settings
 from .evaluate import Evaluation
@@ -19,10 +20,14 @@ def record_run(model: TrainedModel, evaluation: Evaluation, settings: Settings) 
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "params": model.params,
         "metrics": evaluation.metrics,
-        "passed_model_gate": evaluation.lift >= settings.min_lift,
+        "passed_model_gate": evaluation.passes(settings),
         "plots": [str(path) for path in evaluation.plots],
     }
     history = settings.artifacts_dir / "runs.jsonl"
     history.parent.mkdir(parents=True, exist_ok=True)
     with history.open("a") as runs:
         runs.write(json.dumps(record) + "\n")
+
+
+def record_acceptance(version: str, evaluation_dir: Path, settings: Settings) -> None:
+    """Nothing to register: without a tracking server, ``artifacts/accepted`` is the champion."""

@@ -6,10 +6,15 @@ template on (an edited generated file, a new file, a renamed file of one option 
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,3 +171,138 @@ def test_a_plain_cookiecutter_project_links_and_then_updates(
     assert answers["tracking"] == "mlflow"
     assert "EVENTS ?= 250000" in (project / "Makefile").read_text()
     assert (project / "tests" / "serving" / "test_lambda_handler.py").exists()
+
+
+# What the scheduled job's commits are signed with, as its workflow sets it.
+BOT = {
+    "GIT_AUTHOR_NAME": "rs-template update",
+    "GIT_AUTHOR_EMAIL": "bot@example.com",
+    "GIT_COMMITTER_NAME": "rs-template update",
+    "GIT_COMMITTER_EMAIL": "bot@example.com",
+}
+NEW_ENTRY = "- The sample has 250000 events by default. **To do:** nothing, unless you set EVENTS yourself."
+
+
+def hosted(template: Path, where: Path, **answers: str) -> Path:
+    """A project made with `cruft create` and pushed to its host (a bare repository), not set up: the
+    scheduled job's script needs cruft alone, which the template's own environment has."""
+    where.mkdir()
+    command = [CRUFT, "create", str(template), "--no-input", "--output-dir", str(where)]
+    run([*command, "--extra-context", json.dumps(answers)], cwd=where)
+    [project] = where.iterdir()
+    run(["git", "init", "-q", "-b", "main"], cwd=project)
+    commit(project, "Generated from rs-template")
+    run(["git", "init", "-q", "--bare", str(where / "host.git")], cwd=where)
+    run(["git", "remote", "add", "origin", str(where / "host.git")], cwd=project)
+    run(["git", "push", "-q", "origin", "main"], cwd=project)
+    return project
+
+
+def move_on_with_changelog(template: Path) -> None:
+    """The template moves on, saying so in its CHANGELOG as every release does."""
+    changelog = template / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace("## Unreleased\n\n", f"## Unreleased\n\n{NEW_ENTRY}\n", 1)
+    )
+    move_on(template)
+
+
+def propose(project: Path, tools: Path, host: str, env: dict[str, str] | None = None) -> str:
+    """The scheduled job's step: `make update-template-pr HOST=<host>`, with the template's cruft."""
+    path = f"{tools}:{Path(sys.executable).parent}:{os.environ['PATH']}"
+    command = [sys.executable, "scripts/template.py", "propose", host]
+    result = attempt(command, cwd=project, env={**BOT, **(env or {}), "PATH": path})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def fake_gh(folder: Path) -> Path:
+    """A folder with a `gh` that records what GitHub's CLI would send: its arguments and the description."""
+    folder.mkdir()
+    gh = folder / "gh"
+    record = folder / "sent.json"
+    gh.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(record)!r}, 'w').write(json.dumps({{'args': sys.argv[1:], 'body': sys.stdin.read()}}))\n"
+    )
+    gh.chmod(0o755)
+    return folder
+
+
+@pytest.fixture
+def gitlab_api() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A stand-in for GitLab's API on localhost: its address, and each request it received."""
+    received: list[dict[str, Any]] = []
+
+    class MergeRequests(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append({"path": self.path, "token": self.headers["PRIVATE-TOKEN"], "fields": body})
+            answer = json.dumps({"web_url": "http://gitlab.example.com/team/project/-/merge_requests/7"})
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(answer.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), MergeRequests)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/api/v4", received
+    server.shutdown()
+
+
+def test_the_scheduled_job_opens_a_pull_request_with_the_changelog(template: Path, tmp_path: Path) -> None:
+    project = hosted(template, tmp_path / "projects")
+    tools = fake_gh(tmp_path / "tools")
+    assert "up to date" in propose(project, tools, "github")
+    assert not (tools / "sent.json").exists()
+
+    move_on_with_changelog(template)
+    propose(project, tools, "github")
+
+    sent = json.loads((tools / "sent.json").read_text())
+    newest = run(["git", "rev-parse", "HEAD"], cwd=template).strip()
+    branch = f"template-update/{newest[:12]}"
+    assert sent["args"][:6] == ["pr", "create", "--base", "main", "--head", branch]
+    assert "--draft" not in sent["args"]
+    body = sent["body"]
+    assert NEW_ENTRY in body
+    assert "- nothing, unless you set EVENTS yourself." in body  # under "What this repository must do"
+    assert "## 0.1.0" not in body and "### 0.2.0" not in body  # only what is new since the project's commit
+    assert "None: the update merged cleanly" in body
+    pushed = run(
+        ["git", "--git-dir", str(tmp_path / "projects" / "host.git"), "show", f"{branch}:Makefile"],
+        cwd=tmp_path,
+    )
+    assert "EVENTS ?= 250000" in pushed
+    run(["git", "switch", "-q", "main"], cwd=project)  # next week's run starts from main again
+    assert "already proposed" in propose(project, tools, "github")
+
+
+def test_a_conflicting_update_opens_a_draft_merge_request_naming_the_file(
+    template: Path, tmp_path: Path, gitlab_api: tuple[str, list[dict[str, Any]]]
+) -> None:
+    project = hosted(template, tmp_path / "projects", ci="gitlab")
+    makefile = project / "Makefile"
+    makefile.write_text(makefile.read_text().replace("EVENTS ?= 200000", "EVENTS ?= 500000"))
+    commit(project, "Bigger default sample")
+    run(["git", "push", "-q", "origin", "main"], cwd=project)
+    move_on_with_changelog(template)
+    api, received = gitlab_api
+
+    gitlab = {"CI_API_V4_URL": api, "CI_PROJECT_ID": "42", "TEMPLATE_UPDATE_TOKEN": "test-token"}
+    output = propose(project, tmp_path, "gitlab", gitlab)
+
+    assert "merge_requests/7" in output
+    [request] = received
+    assert request["path"] == "/api/v4/projects/42/merge_requests" and request["token"] == "test-token"
+    fields = request["fields"]
+    assert fields["title"].startswith("Draft: ") and fields["target_branch"] == "main"
+    assert "## Conflicts: 1 file(s)" in fields["description"]
+    assert "- `Makefile`: conflict markers" in fields["description"]
+    assert NEW_ENTRY in fields["description"]
+    host = str(tmp_path / "projects" / "host.git")
+    pushed = run(["git", "--git-dir", host, "show", f"{fields['source_branch']}:Makefile"], cwd=tmp_path)
+    assert "<<<<<<< " in pushed and "EVENTS ?= 500000" in pushed

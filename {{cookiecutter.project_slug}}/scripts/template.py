@@ -1,25 +1,45 @@
 """Keep this repository in step with the template it was generated from (rs-template), using cruft.
 
-    make update-template    take the template's new conventions (python scripts/template.py update)
-    make link-template      link a repository made with plain cookiecutter (... link TEMPLATE)
+    make update-template     take the template's new conventions (python scripts/template.py update)
+    make update-template-pr  the same on a branch, opened as a pull or merge request (... propose HOST)
+    make link-template       link a repository made with plain cookiecutter (... link TEMPLATE)
 
 `cruft update` merges the template's changes with a three-way merge, but reports success even when the merge
-leaves conflict markers or `.rej` files behind. `update` checks for both and fails loudly, naming each file.
+leaves conflict markers or `.rej` files behind. `update` checks for both and fails loudly, naming each file;
+`propose` commits them on the branch and opens the request as a draft, listing each file.
 """
 
 import argparse
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import urllib.request
 from pathlib import Path
 
 ANSWERS = Path(".template-answers.json")
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 IGNORED_DIRS = {".git", ".venv", ".tools", "data", "artifacts", "dist", "node_modules"}
+BRANCH_PREFIX = "template-update/"
+# GitHub refuses a pull request description longer than 65536 characters.
+MAX_DESCRIPTION = 60000
+# Cookiecutter's abbreviations, which cruft records as given (gh:org/rs-template).
+ABBREVIATIONS = {
+    "gh": "https://github.com/{}.git",
+    "gl": "https://gitlab.com/{}.git",
+    "bb": "https://bitbucket.org/{}",
+}
+RESOLVE = (
+    "Resolve each one: keep what you need between the <<<<<<< and >>>>>>> markers and delete the markers; "
+    "apply each .rej file's hunks by hand, then delete it."
+)
 
 
-def git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout
+def git(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True, cwd=cwd).stdout
 
 
 def update() -> int:
@@ -38,11 +58,7 @@ def update() -> int:
         print(f"error: the template update conflicts with local changes in {len(conflicts)} file(s):")
         for path, reason in conflicts:
             print(f"  {path}: {reason}")
-        print(
-            "Resolve each one: keep what you need between the <<<<<<< and >>>>>>> markers and delete the "
-            "markers; apply each .rej file's hunks by hand, then delete it. `git diff` shows everything the "
-            "update changed. Then run `make test` and commit."
-        )
+        print(f"{RESOLVE} `git diff` shows everything the update changed. Then run `make test` and commit.")
         return 1
     changed = git("status", "--porcelain").splitlines()
     print(f"the template update applied cleanly to {len(changed)} file(s): review it, run make test, commit")
@@ -93,13 +109,219 @@ def link(template: str) -> int:
     return subprocess.run(command, check=False).returncode
 
 
+def propose(host: str, base: str) -> int:
+    """Take the template's new conventions on a branch of their own, push it, and open a pull request
+    (GitHub) or merge request (GitLab) saying what changed and what to do; a draft when anything conflicts.
+
+    Does nothing when the template has not moved, or when a branch for its newest commit was pushed already.
+    """
+    if not Path(".cruft.json").exists():
+        print("error: no .cruft.json here: link the repository to its template first (make link-template)")
+        return 2
+    if git("status", "--porcelain", "--untracked-files=no").strip():
+        print("error: there are uncommitted changes: run the update from a clean checkout")
+        return 2
+    state = json.loads(Path(".cruft.json").read_text())
+    with tempfile.TemporaryDirectory() as folder:
+        template = Path(folder)
+        git("clone", "--quiet", clone_url(state["template"]), str(template))
+        newest = git("rev-parse", "HEAD", cwd=template).strip()
+        if newest == state["commit"]:
+            print(f"up to date: the template has not moved since {newest[:12]}")
+            return 0
+        branch = BRANCH_PREFIX + newest[:12]
+        if git("ls-remote", "--heads", "origin", branch).strip():
+            print(f"already proposed: the branch {branch} exists; merge or close its request first")
+            return 0
+        git("switch", "--quiet", "-c", branch)
+        result = subprocess.run(["cruft", "update", "--skip-apply-ask"], check=False)
+        if result.returncode != 0:
+            print(f"error: cruft update failed (exit {result.returncode}); nothing was pushed")
+            return result.returncode
+        conflicts = conflicted_files()
+        old, new = version_at(template, state["commit"]), version_at(template, newest)
+        title = f"Take rs-template {new} ({newest[:12]})"
+        description = describe(state["commit"], newest, old, new, changes_since(template, state["commit"]))
+        description += conflicts_section(conflicts)
+    git("add", "--all")
+    # --no-verify: the conflict markers are committed on purpose, for a person to resolve in the request;
+    # CI's pre-commit run fails on them, so the request cannot be merged with any left.
+    git("commit", "--quiet", "--no-verify", "-m", title)
+    if subprocess.run(["git", "push", "--quiet", "origin", branch], check=False).returncode != 0:
+        print(
+            f"error: could not push {branch} (git says why above). The token must be allowed to push a "
+            "branch, and on GitHub to change workflows when the update does: see TEMPLATE_UPDATE_TOKEN in CI"
+        )
+        return 1
+    draft = bool(conflicts)
+    opened = open_pull_request if host == "github" else open_merge_request
+    return opened(branch, base, ("Draft: " if draft and host == "gitlab" else "") + title, description, draft)
+
+
+def clone_url(template: str) -> str:
+    """What git clones for the template cruft recorded: an abbreviation expanded, a `git+` prefix dropped."""
+    prefix, _, rest = template.partition(":")
+    if prefix in ABBREVIATIONS:
+        return ABBREVIATIONS[prefix].format(rest)
+    return template.removeprefix("git+")
+
+
+def version_at(template: Path, commit: str) -> str:
+    """The template's version at ``commit`` (cookiecutter.json's `_template_version`), or "unknown"."""
+    try:
+        return str(json.loads(git("show", f"{commit}:cookiecutter.json", cwd=template))["_template_version"])
+    except (subprocess.CalledProcessError, KeyError, ValueError):
+        return "unknown"
+
+
+def changes_since(template: Path, commit: str) -> list[tuple[str, list[str]]]:
+    """The entries of the template's CHANGELOG.md that were not in it at ``commit``, under their headings."""
+    try:
+        before = git("show", f"{commit}:CHANGELOG.md", cwd=template)
+    except subprocess.CalledProcessError:
+        before = ""  # the commit is gone from the template's history: every entry is news
+    after = (template / "CHANGELOG.md").read_text() if (template / "CHANGELOG.md").exists() else ""
+    sections = []
+    for heading, entries in changelog_sections(after):
+        new_entries = [entry for entry in entries if entry not in before]
+        if new_entries:
+            sections.append((heading, new_entries))
+    return sections
+
+
+def changelog_sections(text: str) -> list[tuple[str, list[str]]]:
+    """Each `## ` section's heading and entries: a bullet with its indented lines, or a paragraph or table."""
+    sections: list[tuple[str, list[str]]] = []
+    entry: list[str] = []
+
+    def close_entry() -> None:
+        if entry and sections:
+            sections[-1][1].append("\n".join(entry))
+        entry.clear()
+
+    for line in text.splitlines():
+        if line.startswith("## "):
+            close_entry()
+            sections.append((line[3:].strip(), []))
+        elif not line.strip() or line.startswith("- "):
+            close_entry()
+            if line.strip():
+                entry.append(line)
+        else:
+            entry.append(line)
+    close_entry()
+    return sections
+
+
+def to_do(entry: str) -> str | None:
+    """What an entry asks an updating team to do (its "To do" sentence), on one line."""
+    match = re.search(r"To do[^:]*:\**\s*(.*)", " ".join(line.strip() for line in entry.splitlines()))
+    return match[1].strip() if match else None
+
+
+def describe(
+    old_commit: str, new_commit: str, old: str, new: str, changes: list[tuple[str, list[str]]]
+) -> str:
+    """The request's description: what it takes, what to do, and the CHANGELOG's entries in between."""
+    lines = [
+        f"Takes rs-template from {old} (`{old_commit[:12]}`) to {new} (`{new_commit[:12]}`), made by "
+        "`make update-template-pr`. Review it as any change: CI runs lint, tests and the pipeline on it.",
+        "",
+    ]
+    todos = [todo for _, entries in changes for entry in entries if (todo := to_do(entry))]
+    if todos:
+        lines += ["## What this repository must do", "", *(f"- {todo}" for todo in todos), ""]
+    lines += [f"## The template's changes since {old} (its CHANGELOG.md)", ""]
+    for heading, entries in changes:
+        lines += [f"### {heading}", "", *entries, ""]
+    if not changes:
+        lines += ["The template's CHANGELOG.md names no change since then.", ""]
+    text = "\n".join(lines)
+    if len(text) > MAX_DESCRIPTION:
+        text = text[:MAX_DESCRIPTION] + "\n\n(cut here: the template's CHANGELOG.md has the rest)\n"
+    return text
+
+
+def conflicts_section(conflicts: list[tuple[str, str]]) -> str:
+    if not conflicts:
+        return "\n## Conflicts\n\nNone: the update merged cleanly with this repository's changes.\n"
+    lines = [
+        "",
+        f"## Conflicts: {len(conflicts)} file(s), so this request is a draft",
+        "",
+        "The update could not merge these files with this repository's own changes; they are committed with "
+        f"the conflict left in. {RESOLVE} Then run `make test`, push, and mark the request ready.",
+        "",
+        *(f"- `{path}`: {reason}" for path, reason in conflicts),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def open_pull_request(branch: str, base: str, title: str, description: str, draft: bool) -> int:
+    """Open the pull request with GitHub's CLI, which reads its token from GH_TOKEN."""
+    if shutil.which("gh") is None:
+        print("error: gh (the GitHub CLI) is not installed: it opens the pull request")
+        return 2
+    command = ["gh", "pr", "create", "--base", base, "--head", branch, "--title", title, "--body-file", "-"]
+    result = subprocess.run([*command, *(["--draft"] if draft else [])], input=description, text=True)
+    return result.returncode
+
+
+def open_merge_request(branch: str, base: str, title: str, description: str, draft: bool) -> int:
+    """Open the merge request through GitLab's API, as the project access token in TEMPLATE_UPDATE_TOKEN.
+
+    GitLab makes a request whose title starts with "Draft: " a draft.
+    """
+    token = os.environ.get("TEMPLATE_UPDATE_TOKEN")
+    api, project = os.environ.get("CI_API_V4_URL"), os.environ.get("CI_PROJECT_ID")
+    if not token or not api or not project:
+        print(
+            "error: TEMPLATE_UPDATE_TOKEN, CI_API_V4_URL and CI_PROJECT_ID must be set: GitLab CI sets the "
+            "last two; the first is a project access token (role Developer, scopes api and write_repository) "
+            "in the project's masked CI/CD variables"
+        )
+        return 2
+    if not api.startswith(("https://", "http://")):
+        print(f"error: CI_API_V4_URL is {api!r}, not a web address: unset it, GitLab CI sets it")
+        return 2
+    fields = {
+        "source_branch": branch,
+        "target_branch": base,
+        "title": title,
+        "description": description,
+        "remove_source_branch": True,
+    }
+    request = urllib.request.Request(
+        f"{api}/projects/{project}/merge_requests",
+        data=json.dumps(fields).encode(),
+        headers={"PRIVATE-TOKEN": token, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            print(f"opened {json.load(response)['web_url']}")
+    except OSError as error:
+        print(f"error: GitLab refused the merge request ({error}); the branch {branch} is pushed")
+        return 1
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("update", help="take the template's new conventions")
+    proposing = commands.add_parser("propose", help="the update on a branch, as a pull or merge request")
+    proposing.add_argument("host", choices=["github", "gitlab"], help="where the repository is hosted")
+    proposing.add_argument("--base", help="the branch to merge into (default: the one checked out)")
     linking = commands.add_parser("link", help="link a repository made with plain cookiecutter")
     linking.add_argument("template", help="where the template lives, e.g. gh:org/rs-template")
     args = parser.parse_args()
+    if args.command == "propose":
+        base = args.base or git("branch", "--show-current").strip()
+        if not base:
+            print("error: no branch is checked out: name the branch to merge into, --base (make: BASE=)")
+            return 2
+        return propose(args.host, base)
     return update() if args.command == "update" else link(args.template)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import QUICK_TESTS, TEMPLATE, attempt, run
+from .conftest import QUICK_TESTS, TEMPLATE, attempt, bake_into, run
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +35,11 @@ def commit(repo: Path, message: str) -> None:
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
     """A git repository holding this template as it is now, which the test can move on."""
-    copy = tmp_path / "rs-template"
+    return copy_of_template(tmp_path)
+
+
+def copy_of_template(folder: Path) -> Path:
+    copy = folder / "rs-template"
     shutil.copytree(TEMPLATE, copy, ignore=NOT_COPIED)
     run(["git", "init", "-q", "-b", "main"], cwd=copy)
     commit(copy, "The template as released")
@@ -306,3 +310,106 @@ def test_a_conflicting_update_opens_a_draft_merge_request_naming_the_file(
     host = str(tmp_path / "projects" / "host.git")
     pushed = run(["git", "--git-dir", host, "show", f"{fields['source_branch']}:Makefile"], cwd=tmp_path)
     assert "<<<<<<< " in pushed and "EVENTS ?= 500000" in pushed
+
+
+# A value other than the default for each stack question (the default project: metaflow, duckdb, pandera,
+# none, sklearn, aws_lambda, github).
+SWITCHES = {
+    "orchestrator": "prefect",
+    "warehouse": "snowflake",
+    "data_quality": "great_expectations",
+    "tracking": "mlflow",
+    "model": "lightgbm",
+    "serving": "modal",
+    "ci": "gitlab",
+}
+# What a team adds: files of its own, and a section at the end of the README.
+TEAM_FILES = {
+    "notes/decisions.md": "# Our decisions\n\nWe switch when we outgrow a choice.\n",
+    "tests/test_ours.py": "def test_our_arithmetic() -> None:\n    assert 1 + 1 == 2\n",
+}
+TEAM_README = "\n## Our notes\n\nWho to ask: the data team.\n"
+
+
+@pytest.fixture(scope="module")
+def team_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default project made with `cruft create` from a git copy of the template, with a team's edits
+    committed; each test changes a copy of it. Not set up: changing an answer needs cruft alone."""
+    folder = tmp_path_factory.mktemp("team")
+    template = copy_of_template(folder)
+    run([CRUFT, "create", str(template), "--no-input", "--output-dir", str(folder / "projects")], cwd=folder)
+    [project] = (folder / "projects").iterdir()
+    for name, text in TEAM_FILES.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    with (project / "README.md").open("a") as readme:
+        readme.write(TEAM_README)
+    run(["git", "init", "-q", "-b", "main"], cwd=project)
+    commit(project, "Generated from rs-template, with our notes and a test of our own")
+    return project
+
+
+def change_stack(project: Path, *answers: str) -> subprocess.CompletedProcess[str]:
+    """`make change-stack <answers>`, with the template's cruft."""
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+    command = [sys.executable, "scripts/template.py", "change-stack", *answers]
+    return attempt(command, cwd=project, env={"PATH": path})
+
+
+def files_in(folder: Path) -> set[str]:
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and ".git" not in path.parts
+    }
+
+
+@pytest.mark.parametrize("question", SWITCHES)
+def test_changing_an_answer_leaves_exactly_a_new_bake_plus_the_teams_edits(
+    team_project: Path, tmp_path: Path, question: str
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(team_project, project, symlinks=True)
+    answer = f"{question}={SWITCHES[question]}"
+
+    changed = change_stack(project, answer)
+
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert "applied cleanly" in changed.stdout and "make setup" in changed.stdout
+    # A project baked with that answer from the start is what `make run`, lint and the tests are proven on
+    # (test_runtime.py sets up and runs one per stack value): the changed project must be that, file for
+    # file, plus what the team added.
+    fresh = bake_into(tmp_path / "fresh", **{question: SWITCHES[question]})
+    ours = set(TEAM_FILES) | {".cruft.json"}
+    left_over = files_in(project) - files_in(fresh) - ours
+    assert not left_over, f"{answer} left files of the old value: {sorted(left_over)}"
+    missing = files_in(fresh) - files_in(project)
+    assert not missing, f"{answer} did not bring: {sorted(missing)}"
+    differing = sorted(
+        name for name in files_in(fresh) if (project / name).read_bytes() != (fresh / name).read_bytes()
+    )
+    assert differing == ["README.md"], f"{answer}: these differ from a fresh bake: {differing}"
+    assert (project / "README.md").read_text() == (fresh / "README.md").read_text() + TEAM_README
+    for name, text in TEAM_FILES.items():
+        assert (project / name).read_text() == text
+    recorded = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
+    assert recorded[question] == SWITCHES[question]
+
+
+def test_changing_an_answer_names_each_conflict_and_refuses_what_is_no_answer(
+    team_project: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(team_project, project, symlinks=True)
+    assert "choose one of aws_lambda, sagemaker_serverless" in change_stack(project, "serving=lambda").stdout
+    assert "WORKERS is not a question with a menu" in change_stack(project, "WORKERS=1").stdout
+    assert "nothing to change" in change_stack(project, "serving=aws_lambda").stdout
+    template = project / "deploy" / "template.yaml"  # the Lambda's, which a switch to Modal removes
+    template.write_text(template.read_text().replace("MemorySize: ", "MemorySize: 2048 # was "))
+    commit(project, "More memory for the Lambda")
+
+    changed = change_stack(project, "serving=modal")
+
+    assert changed.returncode == 1
+    assert "deploy/template.yaml" in changed.stdout and "conflict" in changed.stdout
+    assert (project / "src" / "purchase_intent" / "serving" / "modal_app.py").exists()

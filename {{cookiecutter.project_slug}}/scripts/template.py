@@ -2,6 +2,7 @@
 
     make update-template     take the template's new conventions (python scripts/template.py update)
     make update-template-pr  the same on a branch, opened as a pull or merge request (... propose HOST)
+    make change-stack serving=modal   switch an answer, keeping this repository's edits (... change-stack)
     make link-template       link a repository made with plain cookiecutter (... link TEMPLATE)
 
 `cruft update` merges the template's changes with a three-way merge, but reports success even when the merge
@@ -43,26 +44,91 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 
 def update() -> int:
+    return merge([], "the template update", "review it, run make test, commit")
+
+
+def change_stack(assignments: list[str]) -> int:
+    """Switch answers given as `question=value` (serving=modal) at the template version this repository is
+    on: the old value's files go, the new value's come, the repository's own edits are merged or named."""
+    if not Path(".cruft.json").exists():
+        print("error: no .cruft.json here: link the repository to its template first (make link-template)")
+        return 2
+    wanted = {}
+    for assignment in assignments:
+        question, equals, value = assignment.partition("=")
+        if not equals or not value:
+            print(f"error: {assignment!r} is not an answer: write question=value, e.g. serving=modal")
+            return 2
+        wanted[question] = value
+    if not wanted:
+        print("error: name the answers to change, e.g. make change-stack serving=modal")
+        return 2
+    state = json.loads(Path(".cruft.json").read_text())
+    answers = state["context"]["cookiecutter"]
+    with tempfile.TemporaryDirectory() as folder:
+        git("clone", "--quiet", clone_url(state["template"]), folder)
+        questions = json.loads(git("show", f"{state['commit']}:cookiecutter.json", cwd=Path(folder)))
+    for question, value in wanted.items():
+        # A menu's first item may be a default derived from other answers: it is not a value of its own.
+        values = [item for item in questions.get(question, "") if isinstance(item, str) and "{" not in item]
+        if not values:
+            menus = ", ".join(name for name, items in questions.items() if isinstance(items, list))
+            print(f"error: {question} is not a question with a menu; these are: {menus}")
+            return 2
+        if value not in values:
+            print(f"error: {value} is not a value of {question}: choose one of {', '.join(values)}")
+            return 2
+    changes = {question: value for question, value in wanted.items() if answers.get(question) != value}
+    if not changes:
+        print("nothing to change: the repository already has these answers")
+        return 0
+    # At the commit this repository is on, so the switch is all the change: a template update is its own.
+    command = ["--checkout", state["commit"], "--variables-to-update", json.dumps(changes)]
+    described = ", ".join(f"{question}={value}" for question, value in changes.items())
+    after = "run make setup (the new answers' dependencies, uv.lock), make test, then commit"
+    return merge(command, f"switching to {described}", after)
+
+
+def merge(cruft_options: list[str], what: str, after: str) -> int:
+    """`cruft update` with ``cruft_options``, failing loudly on what its three-way merge could not merge."""
     if not Path(".cruft.json").exists():
         print("error: no .cruft.json here: link the repository to its template first (make link-template)")
         return 2
     if git("status", "--porcelain", "--untracked-files=no").strip():
         print("error: there are uncommitted changes: commit or stash them first, to review the update alone")
         return 2
-    result = subprocess.run(["cruft", "update", "--skip-apply-ask"], check=False)
-    if result.returncode != 0:
-        print(f"error: cruft update failed (exit {result.returncode}); nothing else was checked")
-        return result.returncode
-    conflicts = conflicted_files()
+    failed, conflicts = cruft_update(cruft_options)
+    if failed:
+        print(f"error: cruft update failed (exit {failed}); nothing else was checked")
+        return failed
     if conflicts:
-        print(f"error: the template update conflicts with local changes in {len(conflicts)} file(s):")
+        print(f"error: {what} conflicts with local changes in {len(conflicts)} file(s):")
         for path, reason in conflicts:
             print(f"  {path}: {reason}")
         print(f"{RESOLVE} `git diff` shows everything the update changed. Then run `make test` and commit.")
         return 1
     changed = git("status", "--porcelain").splitlines()
-    print(f"the template update applied cleanly to {len(changed)} file(s): review it, run make test, commit")
+    print(f"{what} applied cleanly to {len(changed)} file(s): {after}")
     return 0
+
+
+def cruft_update(options: list[str]) -> tuple[int, list[tuple[str, str]]]:
+    """Run `cruft update`; return its exit code and the files its merge left unresolved."""
+    result = subprocess.run(
+        ["cruft", "update", "--skip-apply-ask", *options], stderr=subprocess.PIPE, text=True, check=False
+    )
+    sys.stderr.write(result.stderr)
+    if result.returncode != 0:
+        return result.returncode, []
+    # A change git could not apply at all (the template deletes or rewrites a file this repository edited)
+    # leaves no marker and no .rej file: git's own message is the only trace.
+    unapplied = {
+        match[1]: "the template's change to it did not apply to your edited copy (`cruft diff` shows the "
+        "template's version): carry it over by hand, or delete the file if the template no longer has it"
+        for match in re.finditer(r"^error: (.+): patch does not apply$", result.stderr, re.MULTILINE)
+    }
+    found = dict(conflicted_files())
+    return 0, sorted({**unapplied, **found}.items())
 
 
 def conflicted_files() -> list[tuple[str, str]]:
@@ -134,11 +200,10 @@ def propose(host: str, base: str) -> int:
             print(f"already proposed: the branch {branch} exists; merge or close its request first")
             return 0
         git("switch", "--quiet", "-c", branch)
-        result = subprocess.run(["cruft", "update", "--skip-apply-ask"], check=False)
-        if result.returncode != 0:
-            print(f"error: cruft update failed (exit {result.returncode}); nothing was pushed")
-            return result.returncode
-        conflicts = conflicted_files()
+        failed, conflicts = cruft_update([])
+        if failed:
+            print(f"error: cruft update failed (exit {failed}); nothing was pushed")
+            return failed
         old, new = version_at(template, state["commit"]), version_at(template, newest)
         title = f"Take rs-template {new} ({newest[:12]})"
         description = describe(state["commit"], newest, old, new, changes_since(template, state["commit"]))
@@ -310,6 +375,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("update", help="take the template's new conventions")
+    changing = commands.add_parser("change-stack", help="switch answers, e.g. serving=modal")
+    changing.add_argument("answers", nargs="*", help="question=value")
     proposing = commands.add_parser("propose", help="the update on a branch, as a pull or merge request")
     proposing.add_argument("host", choices=["github", "gitlab"], help="where the repository is hosted")
     proposing.add_argument("--base", help="the branch to merge into (default: the one checked out)")
@@ -322,6 +389,8 @@ def main() -> int:
             print("error: no branch is checked out: name the branch to merge into, --base (make: BASE=)")
             return 2
         return propose(args.host, base)
+    if args.command == "change-stack":
+        return change_stack(args.answers)
     return update() if args.command == "update" else link(args.template)
 
 

@@ -5,12 +5,16 @@
     make change-stack serving=modal   switch an answer, keeping this repository's edits (... change-stack)
     make link-template       link a repository made with plain cookiecutter (... link TEMPLATE)
 
+`update` then runs the template's migrations (migrations/<version>.py in the template) newer than the
+version the repository was on: they carry over what a merge cannot, such as imports of moved modules.
+
 `cruft update` merges the template's changes with a three-way merge, but reports success even when the merge
 leaves conflict markers or `.rej` files behind. `update` checks for both and fails loudly, naming each file;
 `propose` commits them on the branch and opens the request as a draft, listing each file.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -33,6 +37,10 @@ ABBREVIATIONS = {
     "gl": "https://gitlab.com/{}.git",
     "bb": "https://bitbucket.org/{}",
 }
+# The template's migrations: migrations/<version>.py, each leading to the version it is named for.
+MIGRATIONS = "migrations"
+# Where a migration rewrites the names of moved modules: code, configuration, docs.
+REWRITTEN = {".py", ".pyi", ".toml", ".yml", ".yaml", ".cfg", ".ini", ".md", ".txt", ".sh"}
 RESOLVE = (
     "Resolve each one: keep what you need between the <<<<<<< and >>>>>>> markers and delete the markers; "
     "apply each .rej file's hunks by hand, then delete it."
@@ -44,7 +52,16 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 
 def update() -> int:
-    return merge([], "the template update", "review it, run make test, commit")
+    """Take the template's new conventions, then run its migrations since this repository's version."""
+    if not Path(".cruft.json").exists():
+        print("error: no .cruft.json here: link the repository to its template first (make link-template)")
+        return 2
+    state = json.loads(Path(".cruft.json").read_text())
+    with tempfile.TemporaryDirectory() as folder:
+        template = Path(folder)
+        git("clone", "--quiet", clone_url(state["template"]), str(template))
+        since = version_at(template, state["commit"])
+        return merge([], "the template update", "review it, run make test, commit", template, since)
 
 
 def change_stack(assignments: list[str]) -> int:
@@ -89,8 +106,11 @@ def change_stack(assignments: list[str]) -> int:
     return merge(command, f"switching to {described}", after)
 
 
-def merge(cruft_options: list[str], what: str, after: str) -> int:
-    """`cruft update` with ``cruft_options``, failing loudly on what its three-way merge could not merge."""
+def merge(
+    cruft_options: list[str], what: str, after: str, template: Path | None = None, since: str = ""
+) -> int:
+    """`cruft update` with ``cruft_options``, then the migrations of ``template`` newer than ``since`` (when
+    given), failing loudly on what the merge could not merge or a migration could not carry over."""
     if not Path(".cruft.json").exists():
         print("error: no .cruft.json here: link the repository to its template first (make link-template)")
         return 2
@@ -101,6 +121,8 @@ def merge(cruft_options: list[str], what: str, after: str) -> int:
     if failed:
         print(f"error: cruft update failed (exit {failed}); nothing else was checked")
         return failed
+    if template is not None:
+        conflicts = sorted({**dict(conflicts), **dict(migrate(template, since))}.items())
     if conflicts:
         print(f"error: {what} conflicts with local changes in {len(conflicts)} file(s):")
         for path, reason in conflicts:
@@ -131,6 +153,118 @@ def cruft_update(options: list[str]) -> tuple[int, list[tuple[str, str]]]:
     return 0, sorted({**unapplied, **found}.items())
 
 
+def migrate(template: Path, since: str) -> list[tuple[str, str]]:
+    """Run the template's migrations newer than version ``since``, oldest first, on the merged repository.
+
+    A migration is migrations/<version>.py in the template, named for the version whose change it carries
+    over (a move, a rename, a split). It may declare MODULES, {old module: new place} inside the package, and
+    define migrate(project, package) for anything else; either way, it returns or leaves for a person only
+    what it cannot carry over, by file. Each must be safe to run again: it acts only on what it finds.
+    """
+    package = json.loads(Path(".cruft.json").read_text())["context"]["cookiecutter"]["module_name"]
+    left: list[tuple[str, str]] = []
+    for version, path in migrations_after(template / MIGRATIONS, since):
+        spec = importlib.util.spec_from_file_location(f"migration_{version.replace('.', '_')}", path)
+        if spec is None or spec.loader is None:
+            continue
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        left += moved_modules(package, getattr(migration, "MODULES", {}))
+        if hasattr(migration, "migrate"):
+            left += migration.migrate(Path.cwd(), package)
+        print(f"migration {version} applied")
+    return left
+
+
+def migrations_after(folder: Path, since: str) -> list[tuple[str, Path]]:
+    """The migrations in ``folder`` for versions after ``since`` (all when it is unknown), oldest first."""
+    found = sorted((version_key(path.stem), path) for path in folder.glob("*.py") if path.stem[:1].isdigit())
+    floor = version_key(since) if since[:1].isdigit() else ()
+    return [(path.stem, path) for key, path in found if key > floor]
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
+def moved_modules(package: str, modules: dict[str, str]) -> list[tuple[str, str]]:
+    """Point the repository's own imports of moved modules to their new places; name each old module file
+    still here (edited too far from the template's for the merge to move it) with where its edits go."""
+    root = Path("src") / package
+    left = []
+    for old, new in modules.items():
+        old_file, new_file = root / f"{old}.py", root / (new.replace(".", "/") + ".py")
+        if old_file.is_file() and new_file.is_file():
+            left.append(
+                (
+                    str(old_file),
+                    f"the template moved it to {new_file}; your edits are not there yet: carry them over "
+                    f"(`git diff HEAD -- {old_file}` shows what the update changed), then delete {old_file}",
+                )
+            )
+    rewritten = []
+    for path in walk(Path(".")):
+        if path.suffix not in REWRITTEN and path.name != "Makefile":
+            continue
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue
+        new_text = imports_moved(text, package, modules, root)
+        if new_text != text:
+            path.write_text(new_text)
+            rewritten.append(path)
+    for path in rewritten:
+        print(f"  {path}: now imports the moved modules from their new places")
+    python = [str(path) for path in rewritten if path.suffix in (".py", ".pyi")]
+    if python and shutil.which("ruff"):
+        # The new import lines sort differently; the project's own formatter puts them in order.
+        subprocess.run(["ruff", "check", "--quiet", "--fix", "--select", "I", *python], check=False)
+        subprocess.run(["ruff", "format", "--quiet", *python], check=False)
+    return left
+
+
+def imports_moved(text: str, package: str, modules: dict[str, str], root: Path) -> str:
+    """``text`` with each moved module named by its new place: `package.old` and `from package import old`.
+
+    An old name that is now a package of its own (`warehouse`, now `warehouse/`) is left alone where what
+    follows it is one of that package's modules: that is the new layout already.
+    """
+    names = "|".join(re.escape(name) for name in modules)
+
+    def is_new_layout(old: str, after: str | None) -> bool:
+        return bool(after) and ((root / old / f"{after}.py").is_file() or (root / old / str(after)).is_dir())
+
+    def dotted(match: re.Match[str]) -> str:
+        if is_new_layout(match[1], match[2]):
+            return match[0]
+        return f"{package}.{modules[match[1]]}" + (f".{match[2]}" if match[2] else "")
+
+    text = re.sub(rf"\b{re.escape(package)}\.({names})\b(?:\.(\w+))?", dotted, text)
+
+    def from_import(match: re.Match[str]) -> str:
+        indent = match["indent"]
+        items = [item.split("#")[0].strip() for item in (match["group"] or match["line"]).split(",")]
+        kept, moved = [], []
+        for item in filter(None, items):
+            name, _, alias = (part.strip() for part in item.partition(" as "))
+            alias = alias or name
+            uses = re.findall(rf"\b{re.escape(alias)}\.(\w+)", text)
+            if name in modules and not any(is_new_layout(name, used) for used in uses):
+                parent, _, leaf = f"{package}.{modules[name]}".rpartition(".")
+                renamed = "" if leaf == alias else f" as {alias}"
+                moved.append(f"{indent}from {parent} import {leaf}{renamed}")
+            else:
+                kept.append(item)
+        if not moved:
+            return match[0]
+        return "\n".join(([f"{indent}from {package} import {', '.join(kept)}"] if kept else []) + moved)
+
+    names_imported = r"(?:\((?P<group>[^)]*)\)|(?P<line>[^\n(]+))"
+    pattern = rf"^(?P<indent>[ \t]*)from {re.escape(package)} import {names_imported}"
+    return re.sub(pattern, from_import, text, flags=re.MULTILINE)
+
+
 def conflicted_files() -> list[tuple[str, str]]:
     """Files the merge could not resolve: conflict markers in text files, and rejected hunks."""
     found = []
@@ -156,6 +290,21 @@ def walk(folder: Path) -> list[Path]:
         elif path.is_file():
             files.append(path)
     return files
+
+
+def migrate_since(since: str) -> int:
+    """The migrations alone, for an update taken with a script older than them (a repository at 0.2.0)."""
+    state = json.loads(Path(".cruft.json").read_text())
+    with tempfile.TemporaryDirectory() as folder:
+        git("clone", "--quiet", clone_url(state["template"]), folder)
+        left = migrate(Path(folder), since)
+    if left:
+        print(f"error: the migrations left {len(left)} file(s) to you:")
+        for path, reason in left:
+            print(f"  {path}: {reason}")
+        return 1
+    print("the migrations carried everything over: run make setup, make lint, make test, then commit")
+    return 0
 
 
 def link(template: str) -> int:
@@ -205,6 +354,7 @@ def propose(host: str, base: str) -> int:
             print(f"error: cruft update failed (exit {failed}); nothing was pushed")
             return failed
         old, new = version_at(template, state["commit"]), version_at(template, newest)
+        conflicts = sorted({**dict(conflicts), **dict(migrate(template, old))}.items())
         title = f"Take rs-template {new} ({newest[:12]})"
         description = describe(state["commit"], newest, old, new, changes_since(template, state["commit"]))
         description += conflicts_section(conflicts)
@@ -380,6 +530,8 @@ def main() -> int:
     proposing = commands.add_parser("propose", help="the update on a branch, as a pull or merge request")
     proposing.add_argument("host", choices=["github", "gitlab"], help="where the repository is hosted")
     proposing.add_argument("--base", help="the branch to merge into (default: the one checked out)")
+    migrating = commands.add_parser("migrate", help="run the template's migrations after an update")
+    migrating.add_argument("--since", required=True, help="the version the repository was updated from")
     linking = commands.add_parser("link", help="link a repository made with plain cookiecutter")
     linking.add_argument("template", help="where the template lives, e.g. gh:org/rs-template")
     args = parser.parse_args()
@@ -391,6 +543,8 @@ def main() -> int:
         return propose(args.host, base)
     if args.command == "change-stack":
         return change_stack(args.answers)
+    if args.command == "migrate":
+        return migrate_since(args.since)
     return update() if args.command == "update" else link(args.template)
 
 

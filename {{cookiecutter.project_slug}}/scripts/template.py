@@ -240,7 +240,20 @@ def imports_moved(text: str, package: str, modules: dict[str, str], root: Path) 
             return match[0]
         return f"{package}.{modules[match[1]]}" + (f".{match[2]}" if match[2] else "")
 
-    text = re.sub(rf"\b{re.escape(package)}\.({names})\b(?:\.(\w+))?", dotted, text)
+    quoted = re.escape(package)
+    names_imported = r"(?:\((?P<group>[^)]*)\)|(?P<line>[^\n(]+))"
+
+    def from_module(match: re.Match[str]) -> str:
+        items = re.split(r"[,\n]", match["group"] or match["line"])
+        imported = [item.split("#")[0].split() for item in items]
+        if any(is_new_layout(match["old"], words[0]) for words in imported if words):
+            return match[0]
+        return match[0].replace(f"{package}.{match['old']}", f"{package}.{modules[match['old']]}", 1)
+
+    pattern = rf"^[ \t]*from {quoted}\.(?P<old>{names}) import {names_imported}"
+    text = re.sub(pattern, from_module, text, flags=re.MULTILINE)
+    # `package.old` anywhere else (import lines, `python -m`, patched names), unless `import` follows it.
+    text = re.sub(rf"\b{quoted}\.({names})\b(?:\.(\w+)|(?!\s+import\b))", dotted, text)
 
     def from_import(match: re.Match[str]) -> str:
         indent = match["indent"]
@@ -249,7 +262,7 @@ def imports_moved(text: str, package: str, modules: dict[str, str], root: Path) 
         for item in filter(None, items):
             name, _, alias = (part.strip() for part in item.partition(" as "))
             alias = alias or name
-            uses = re.findall(rf"\b{re.escape(alias)}\.(\w+)", text)
+            uses = re.findall(rf"(?<![\w.]){re.escape(alias)}\.(\w+)", text)
             if name in modules and not any(is_new_layout(name, used) for used in uses):
                 parent, _, leaf = f"{package}.{modules[name]}".rpartition(".")
                 renamed = "" if leaf == alias else f" as {alias}"
@@ -260,8 +273,7 @@ def imports_moved(text: str, package: str, modules: dict[str, str], root: Path) 
             return match[0]
         return "\n".join(([f"{indent}from {package} import {', '.join(kept)}"] if kept else []) + moved)
 
-    names_imported = r"(?:\((?P<group>[^)]*)\)|(?P<line>[^\n(]+))"
-    pattern = rf"^(?P<indent>[ \t]*)from {re.escape(package)} import {names_imported}"
+    pattern = rf"^(?P<indent>[ \t]*)from {quoted} import {names_imported}"
     return re.sub(pattern, from_import, text, flags=re.MULTILINE)
 
 

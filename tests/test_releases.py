@@ -1,0 +1,127 @@
+"""No release strands the repositories of the one before it.
+
+A project generated from the previous release (its newest `v*` tag) is edited as a team would edit it, then
+updated to the template as it is now, with its own `make update-template` and then the migrations since its
+version: the team's edits must be in their new places, every conflict named by file, and the project's lint,
+tests and pipeline must pass. Slow: it sets the updated project up once and runs it.
+"""
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import QUICK_TESTS, TEMPLATE, attempt, run
+from .test_cruft import CRUFT, commit
+
+pytestmark = pytest.mark.slow
+
+# What a team does in its first months on the previous release's layout (the package flat, before the stage
+# folders): a model of its own in the SQL, a setting changed, an edit to a generated module, a test of its
+# own importing modules that have moved since.
+OUR_MODEL = """-- Sessions per day: what the team's dashboard reads.
+select
+    cast(started_at as date) as session_day,
+    count(*) as n_sessions
+from {{ ref('sessions') }}
+group by cast(started_at as date)
+"""
+OUR_TEST = """from datetime import UTC, datetime
+
+from purchase_intent import sample
+from purchase_intent.event_log import utc
+
+
+def test_a_naive_time_is_taken_as_utc() -> None:
+    assert utc(datetime(2026, 1, 1)) == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_the_sample_is_importable() -> None:
+    assert sample.__name__.endswith("sample")
+"""
+OUR_COMMENT = "# Our team: every time in the log is UTC, naive ones too.\n"
+
+
+def previous_release() -> str | None:
+    """The newest release tag that is not the commit under test, or None outside a clone with its tags."""
+    head = attempt(["git", "rev-parse", "HEAD"], cwd=TEMPLATE).stdout.strip()
+    tags = attempt(["git", "tag", "--list", "v*", "--sort=-v:refname"], cwd=TEMPLATE).stdout.split()
+    for tag in tags:
+        if attempt(["git", "rev-list", "-n", "1", tag], cwd=TEMPLATE).stdout.strip() != head:
+            return tag
+    return None
+
+
+def template_now(folder: Path) -> Path:
+    """A clone of the template's history with the working tree as it is now committed on top."""
+    copy = folder / "rs-template"
+    run(["git", "clone", "--quiet", "--no-checkout", str(TEMPLATE), str(copy)], cwd=folder)
+    ignored = shutil.ignore_patterns(".git", ".venv", ".tools", "build", "__pycache__", ".*_cache")
+    shutil.copytree(TEMPLATE, copy, ignore=ignored, dirs_exist_ok=True)
+    run(["git", "reset", "-q"], cwd=copy)  # the index at the clone's commit; the files as they are now
+    commit(copy, "The template as it is now")
+    return copy
+
+
+def test_a_project_of_the_previous_release_takes_this_one(
+    tmp_path: Path, project_env: dict[str, str]
+) -> None:
+    tag = previous_release()
+    if tag is None:
+        pytest.skip("no earlier release tag here: run from a clone with its tags (fetch-depth: 0)")
+    template = template_now(tmp_path)
+    where = tmp_path / "projects"
+    where.mkdir()
+    run(
+        [CRUFT, "create", str(template), "--checkout", tag, "--no-input", "--output-dir", str(where)],
+        cwd=where,
+    )
+    [project] = where.iterdir()
+    run(["git", "init", "-q", "-b", "main"], cwd=project)
+    commit(project, f"Generated from rs-template {tag}")
+    package = project / "src" / "purchase_intent"
+    (project / "dbt" / "models" / "marts" / "daily_sessions.sql").write_text(OUR_MODEL)
+    makefile = project / "Makefile"
+    makefile.write_text(makefile.read_text().replace("EVENTS ?= 200000", "EVENTS ?= 150000"))
+    log = package / "event_log.py"
+    log.write_text(log.read_text().replace("def utc(", OUR_COMMENT + "def utc(", 1))
+    (project / "tests" / "test_ours.py").write_text(OUR_TEST)
+    commit(project, "Our model, sample size, comment and test")
+
+    # The project's own `make update-template` (its script as the release made it), with the template's cruft,
+    # then the migrations since its version, as the CHANGELOG tells a team on that release to run them.
+    path = {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    updated = attempt([sys.executable, "scripts/template.py", "update"], cwd=project, env=path)
+    output = updated.stdout + updated.stderr
+    assert updated.returncode == 0, f"the update reported conflicts, or failed:\n{output[-4000:]}"
+    migrated = attempt(
+        [sys.executable, "scripts/template.py", "migrate", "--since", tag[1:]], cwd=project, env=path
+    )
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+
+    assert not (package / "event_log.py").exists() and not (package / "sample.py").exists()
+    assert OUR_COMMENT in (package / "log" / "events.py").read_text()
+    ours = (project / "tests" / "test_ours.py").read_text()
+    assert (
+        "from purchase_intent.log.events import utc" in ours
+        and "from purchase_intent.log import sample" in ours
+    )
+    assert "EVENTS ?= 150000" in makefile.read_text()
+    assert (project / "dbt" / "models" / "marts" / "daily_sessions.sql").read_text() == OUR_MODEL
+    version = json.loads((TEMPLATE / "cookiecutter.json").read_text())["_template_version"]
+    assert json.loads((project / ".template-answers.json").read_text())["template_version"] == version
+    commit(project, "Take the template's new conventions")
+
+    run("make setup", cwd=project, env=project_env)
+    run("make lint", cwd=project, env=project_env)
+    tests = run([*QUICK_TESTS, "tests"], cwd=project, env=project_env)
+    assert " passed" in tests and " failed" not in tests
+    assert "2 passed" in run([*QUICK_TESTS, "tests/test_ours.py"], cwd=project, env=project_env)
+    run(["make", "run", "EVENTS=30000"], cwd=project, env=project_env)
+    query = "select count(*) from information_schema.tables where table_name = 'daily_sessions'"
+    warehouse = "duckdb.connect('data/warehouse.duckdb', read_only=True)"
+    built = f"import duckdb; print({warehouse}.sql({query!r}).fetchall())"
+    assert run([".venv/bin/python", "-c", built], cwd=project).strip() == "[(1,)]"  # our model, built by dbt

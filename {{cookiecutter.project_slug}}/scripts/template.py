@@ -24,6 +24,7 @@ import sys
 import tempfile
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ANSWERS = Path(".template-answers.json")
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
@@ -53,13 +54,11 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 def update() -> int:
     """Take the template's new conventions, then run its migrations since this repository's version."""
-    if not Path(".cruft.json").exists():
-        print("error: no .cruft.json here: link the repository to its template first (make link-template)")
+    state = linked()
+    if state is None:
         return 2
-    state = json.loads(Path(".cruft.json").read_text())
     with tempfile.TemporaryDirectory() as folder:
-        template = Path(folder)
-        git("clone", "--quiet", clone_url(state["template"]), str(template))
+        template = clone(state["template"], Path(folder))
         since = version_at(template, state["commit"])
         return merge([], "the template update", "review it, run make test, commit", template, since)
 
@@ -67,8 +66,8 @@ def update() -> int:
 def change_stack(assignments: list[str]) -> int:
     """Switch answers given as `question=value` (serving=modal) at the template version this repository is
     on: the old value's files go, the new value's come, the repository's own edits are merged or named."""
-    if not Path(".cruft.json").exists():
-        print("error: no .cruft.json here: link the repository to its template first (make link-template)")
+    state = linked()
+    if state is None:
         return 2
     wanted = {}
     for assignment in assignments:
@@ -80,11 +79,14 @@ def change_stack(assignments: list[str]) -> int:
     if not wanted:
         print("error: name the answers to change, e.g. make change-stack serving=modal")
         return 2
-    state = json.loads(Path(".cruft.json").read_text())
     answers = state["context"]["cookiecutter"]
     with tempfile.TemporaryDirectory() as folder:
-        git("clone", "--quiet", clone_url(state["template"]), folder)
-        questions = json.loads(git("show", f"{state['commit']}:cookiecutter.json", cwd=Path(folder)))
+        template = clone(state["template"], Path(folder))
+        try:
+            questions = json.loads(git("show", f"{state['commit']}:cookiecutter.json", cwd=template))
+        except subprocess.CalledProcessError:
+            print(f"error: the template lost commit {state['commit'][:12]}: run make update-template first")
+            return 2
     for question, value in wanted.items():
         # A menu's first item may be a default derived from other answers: it is not a value of its own.
         values = [item for item in questions.get(question, "") if isinstance(item, str) and "{" not in item]
@@ -111,9 +113,6 @@ def merge(
 ) -> int:
     """`cruft update` with ``cruft_options``, then the migrations of ``template`` newer than ``since`` (when
     given), failing loudly on what the merge could not merge or a migration could not carry over."""
-    if not Path(".cruft.json").exists():
-        print("error: no .cruft.json here: link the repository to its template first (make link-template)")
-        return 2
     if git("status", "--porcelain", "--untracked-files=no").strip():
         print("error: there are uncommitted changes: commit or stash them first, to review the update alone")
         return 2
@@ -306,10 +305,11 @@ def walk(folder: Path) -> list[Path]:
 
 def migrate_since(since: str) -> int:
     """The migrations alone, for an update taken with a script older than them (a repository at 0.2.0)."""
-    state = json.loads(Path(".cruft.json").read_text())
+    state = linked()
+    if state is None:
+        return 2
     with tempfile.TemporaryDirectory() as folder:
-        git("clone", "--quiet", clone_url(state["template"]), folder)
-        left = migrate(Path(folder), since)
+        left = migrate(clone(state["template"], Path(folder)), since)
     if left:
         print(f"error: the migrations left {len(left)} file(s) to you:")
         for path, reason in left:
@@ -342,16 +342,14 @@ def propose(host: str, base: str) -> int:
 
     Does nothing when the template has not moved, or when a branch for its newest commit was pushed already.
     """
-    if not Path(".cruft.json").exists():
-        print("error: no .cruft.json here: link the repository to its template first (make link-template)")
+    state = linked()
+    if state is None:
         return 2
     if git("status", "--porcelain", "--untracked-files=no").strip():
         print("error: there are uncommitted changes: run the update from a clean checkout")
         return 2
-    state = json.loads(Path(".cruft.json").read_text())
     with tempfile.TemporaryDirectory() as folder:
-        template = Path(folder)
-        git("clone", "--quiet", clone_url(state["template"]), str(template))
+        template = clone(state["template"], Path(folder))
         newest = git("rev-parse", "HEAD", cwd=template).strip()
         if newest == state["commit"]:
             print(f"up to date: the template has not moved since {newest[:12]}")
@@ -383,6 +381,25 @@ def propose(host: str, base: str) -> int:
     draft = bool(conflicts)
     opened = open_pull_request if host == "github" else open_merge_request
     return opened(branch, base, ("Draft: " if draft and host == "gitlab" else "") + title, description, draft)
+
+
+def linked() -> dict[str, Any] | None:
+    """What cruft recorded in .cruft.json (the template, its commit, the answers), or None, saying why."""
+    if not Path(".cruft.json").exists():
+        print("error: no .cruft.json here: link the repository to its template first (make link-template)")
+        return None
+    state: dict[str, Any] = json.loads(Path(".cruft.json").read_text())
+    return state
+
+
+def clone(template: str, folder: Path) -> Path:
+    """A clone of the template in ``folder``; stops with git's reason when it cannot be cloned."""
+    command = ["git", "clone", "--quiet", clone_url(template), str(folder)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+        sys.exit(f"error: cannot clone the template {template} ({reason}): check its address and your access")
+    return folder
 
 
 def clone_url(template: str) -> str:

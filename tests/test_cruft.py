@@ -264,6 +264,9 @@ def test_the_scheduled_job_opens_a_pull_request_with_the_changelog(template: Pat
     assert not (tools / "sent.json").exists()
 
     move_on_with_changelog(template)
+    (project / "uv.lock").write_text(
+        "# what `make setup` wrote in CI's checkout\n"
+    )  # not the update's to commit
     propose(project, tools, "github")
 
     sent = json.loads((tools / "sent.json").read_text())
@@ -281,6 +284,9 @@ def test_the_scheduled_job_opens_a_pull_request_with_the_changelog(template: Pat
         cwd=tmp_path,
     )
     assert "EVENTS ?= 250000" in pushed
+    host = str(tmp_path / "projects" / "host.git")
+    committed = run(["git", "--git-dir", host, "ls-tree", "-r", "--name-only", branch], cwd=tmp_path).split()
+    assert "tests/serving/test_lambda_handler.py" in committed and "uv.lock" not in committed
     run(["git", "switch", "-q", "main"], cwd=project)  # next week's run starts from main again
     assert "already proposed" in propose(project, tools, "github")
 

@@ -359,7 +359,9 @@ def propose(host: str, base: str) -> int:
             print(f"already proposed: the branch {branch} exists; merge or close its request first")
             return 0
         git("switch", "--quiet", "-c", branch)
-        failed, conflicts = cruft_update([])
+        # What CI's checkout holds beyond the repository (a lock file `make setup` wrote) is not the update's.
+        untracked = set(git("ls-files", "--others", "--exclude-standard").splitlines())
+        failed, conflicts = cruft_update(["--allow-untracked-files"])
         if failed:
             print(f"error: cruft update failed (exit {failed}); nothing was pushed")
             return failed
@@ -368,7 +370,10 @@ def propose(host: str, base: str) -> int:
         title = f"Take rs-template {new} ({newest[:12]})"
         description = describe(state["commit"], newest, old, new, changes_since(template, state["commit"]))
         description += conflicts_section(conflicts)
-    git("add", "--all")
+    git("add", "--update")
+    added = sorted(set(git("ls-files", "--others", "--exclude-standard").splitlines()) - untracked)
+    if added:
+        git("add", "--", *added)
     # --no-verify: the conflict markers are committed on purpose, for a person to resolve in the request;
     # CI's pre-commit run fails on them, so the request cannot be merged with any left.
     git("commit", "--quiet", "--no-verify", "-m", title)

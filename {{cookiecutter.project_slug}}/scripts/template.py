@@ -367,6 +367,7 @@ def propose(host: str, base: str) -> int:
             return failed
         old, new = version_at(template, state["commit"]), version_at(template, newest)
         conflicts = sorted({**dict(conflicts), **dict(migrate(template, old))}.items())
+        conflicts = sorted({**dict(conflicts), **dict(relocked())}.items())
         title = f"Take rs-template {new} ({newest[:12]})"
         description = describe(state["commit"], newest, old, new, changes_since(template, state["commit"]))
         description += conflicts_section(conflicts)
@@ -413,6 +414,18 @@ def clone_url(template: str) -> str:
     if prefix in ABBREVIATIONS:
         return ABBREVIATIONS[prefix].format(rest)
     return template.removeprefix("git+")
+
+
+def relocked() -> list[tuple[str, str]]:
+    """Lock the dependencies again when the update changed them, so CI, which keeps to uv.lock, can pass."""
+    if not git("ls-files", "uv.lock").strip() or "pyproject.toml" not in git("diff", "--name-only").split():
+        return []
+    if shutil.which("uv") is None:
+        return [("uv.lock", "the update changed the dependencies: run make setup and commit uv.lock")]
+    unlocked = {key: value for key, value in os.environ.items() if key not in ("UV_LOCKED", "UV_FROZEN")}
+    if subprocess.run(["uv", "lock", "--quiet"], env=unlocked, check=False).returncode != 0:
+        return [("uv.lock", "uv could not lock the new dependencies (it says why above): fix, lock, commit")]
+    return []
 
 
 def version_at(template: Path, commit: str) -> str:

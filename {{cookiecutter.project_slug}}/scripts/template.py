@@ -418,7 +418,8 @@ def clone_url(template: str) -> str:
 
 def relocked() -> list[tuple[str, str]]:
     """Lock the dependencies again when the update changed them, so CI, which keeps to uv.lock, can pass."""
-    if not git("ls-files", "uv.lock").strip() or "pyproject.toml" not in git("diff", "--name-only").split():
+    changed = git("diff", "HEAD", "--name-only").split()  # cruft's merge stages what it changes
+    if not git("ls-files", "uv.lock").strip() or "pyproject.toml" not in changed:
         return []
     if shutil.which("uv") is None:
         return [("uv.lock", "the update changed the dependencies: run make setup and commit uv.lock")]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import QUICK_TESTS, TEMPLATE, attempt, bake_into, run
-from .test_cruft import CRUFT, commit
+from .test_cruft import CRUFT, GIT_USER, commit
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +61,9 @@ def template_now(folder: Path) -> Path:
     ignored = shutil.ignore_patterns(".git", ".venv", ".tools", "build", "__pycache__", ".*_cache")
     shutil.copytree(TEMPLATE, copy, ignore=ignored, dirs_exist_ok=True)
     run(["git", "reset", "-q"], cwd=copy)  # the index at the clone's commit; the files as they are now
-    commit(copy, "The template as it is now")
+    run(["git", "add", "-A"], cwd=copy)
+    # Empty in a clean clone (as in CI): the template as it is now is then its last commit.
+    run(["git", *GIT_USER, "commit", "-q", "--allow-empty", "-m", "The template as it is now"], cwd=copy)
     return copy
 
 

@@ -219,8 +219,8 @@ def stack_problems(answers: dict[str, str], recorded: dict[str, str]) -> list[st
     """Another stack value over a project would leave the old value's files beside the new one's."""
     return [
         f"{field} {new!r} is not the {old!r} of the project in this folder: baking over it would leave "
-        f"{old}'s files beside {new}'s. Bake into a new folder and move your code across, or keep "
-        f"{field}={old}"
+        f"{old}'s files beside {new}'s. To switch, run `make change-stack {field}={new}` in the project "
+        f"(it swaps the files and keeps your edits), or keep {field}={old}"
         for field in STACK_CHOICES
         if field in recorded and (old := recorded[field]) != (new := answers[field])
     ]

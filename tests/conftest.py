@@ -27,7 +27,13 @@ PROJECT_TESTS = [".venv/bin/pytest", "-p", "no:xdist"]
 QUICK_TESTS = [*PROJECT_TESTS, "-m", "not slow"]
 # The suite's longest tests, first: the workers then share out the short ones at the end and finish together,
 # instead of one of them starting a test of many minutes while the other has nothing left to do.
-LONGEST_FIRST = ("test_runtime.py", "test_generated_project.py", "test_cruft.py", "test_hostile_answers.py")
+LONGEST_FIRST = (
+    "test_runtime.py",
+    "test_generated_project.py",
+    "test_releases.py",
+    "test_cruft.py",
+    "test_hostile_answers.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -21,6 +21,7 @@ DEFAULT_FILES = {
     ".env.example",
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
+    ".github/workflows/template-update.yml",
     ".gitignore",
     ".pre-commit-config.yaml",
     ".python-version",
@@ -161,7 +162,8 @@ DEFAULT_FILES = {
 }
 # GitHub Actions expressions look like Jinja: ${{ github.ref }}.
 TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{|\{%|\{#")
-COOKIECUTTER_VARIABLE = re.compile(r"cookiecutter\.[a-z_]")
+# (The template's cookiecutter.json, which the update script reads, is a file name.)
+COOKIECUTTER_VARIABLE = re.compile(r"cookiecutter\.(?!json)[a-z_]")
 
 
 def files_of(project: Path) -> set[str]:

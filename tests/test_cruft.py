@@ -6,14 +6,19 @@ template on (an edited generated file, a new file, a renamed file of one option 
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .conftest import QUICK_TESTS, TEMPLATE, attempt, run
+from .conftest import QUICK_TESTS, TEMPLATE, attempt, bake_into, run
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +35,11 @@ def commit(repo: Path, message: str) -> None:
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
     """A git repository holding this template as it is now, which the test can move on."""
-    copy = tmp_path / "rs-template"
+    return copy_of_template(tmp_path)
+
+
+def copy_of_template(folder: Path) -> Path:
+    copy = folder / "rs-template"
     shutil.copytree(TEMPLATE, copy, ignore=NOT_COPIED)
     run(["git", "init", "-q", "-b", "main"], cwd=copy)
     commit(copy, "The template as released")
@@ -166,3 +175,247 @@ def test_a_plain_cookiecutter_project_links_and_then_updates(
     assert answers["tracking"] == "mlflow"
     assert "EVENTS ?= 250000" in (project / "Makefile").read_text()
     assert (project / "tests" / "serving" / "test_lambda_handler.py").exists()
+
+
+# What the scheduled job's commits are signed with, as its workflow sets it.
+BOT = {
+    "GIT_AUTHOR_NAME": "rs-template update",
+    "GIT_AUTHOR_EMAIL": "bot@example.com",
+    "GIT_COMMITTER_NAME": "rs-template update",
+    "GIT_COMMITTER_EMAIL": "bot@example.com",
+}
+NEW_ENTRY = "- The sample has 250000 events by default. **To do:** nothing, unless you set EVENTS yourself."
+
+
+def hosted(template: Path, where: Path, **answers: str) -> Path:
+    """A project made with `cruft create` and pushed to its host (a bare repository), not set up: the
+    scheduled job's script needs cruft alone, which the template's own environment has."""
+    where.mkdir()
+    command = [CRUFT, "create", str(template), "--no-input", "--output-dir", str(where)]
+    run([*command, "--extra-context", json.dumps(answers)], cwd=where)
+    [project] = where.iterdir()
+    run(["git", "init", "-q", "-b", "main"], cwd=project)
+    commit(project, "Generated from rs-template")
+    run(["git", "init", "-q", "--bare", str(where / "host.git")], cwd=where)
+    run(["git", "remote", "add", "origin", str(where / "host.git")], cwd=project)
+    run(["git", "push", "-q", "origin", "main"], cwd=project)
+    return project
+
+
+def move_on_with_changelog(template: Path) -> None:
+    """The template moves on, saying so in its CHANGELOG as every release does."""
+    changelog = template / "CHANGELOG.md"
+    changelog.write_text(
+        changelog.read_text().replace("## Unreleased\n\n", f"## Unreleased\n\n{NEW_ENTRY}\n", 1)
+    )
+    move_on(template)
+
+
+def propose(project: Path, tools: Path, host: str, env: dict[str, str] | None = None) -> str:
+    """The scheduled job's step: `make update-template-pr HOST=<host>`, with the template's cruft."""
+    path = f"{tools}:{Path(sys.executable).parent}:{os.environ['PATH']}"
+    command = [sys.executable, "scripts/template.py", "propose", host]
+    result = attempt(command, cwd=project, env={**BOT, **(env or {}), "PATH": path})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def fake_gh(folder: Path) -> Path:
+    """A folder with a `gh` that records what GitHub's CLI would send: its arguments and the description."""
+    folder.mkdir()
+    gh = folder / "gh"
+    record = folder / "sent.json"
+    gh.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(record)!r}, 'w').write(json.dumps({{'args': sys.argv[1:], 'body': sys.stdin.read()}}))\n"
+    )
+    gh.chmod(0o755)
+    return folder
+
+
+@pytest.fixture
+def gitlab_api() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A stand-in for GitLab's API on localhost: its address, and each request it received."""
+    received: list[dict[str, Any]] = []
+
+    class MergeRequests(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append({"path": self.path, "token": self.headers["PRIVATE-TOKEN"], "fields": body})
+            answer = json.dumps({"web_url": "http://gitlab.example.com/team/project/-/merge_requests/7"})
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(answer.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), MergeRequests)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/api/v4", received
+    server.shutdown()
+
+
+def test_the_scheduled_job_opens_a_pull_request_with_the_changelog(template: Path, tmp_path: Path) -> None:
+    project = hosted(template, tmp_path / "projects")
+    tools = fake_gh(tmp_path / "tools")
+    assert "up to date" in propose(project, tools, "github")
+    assert not (tools / "sent.json").exists()
+
+    move_on_with_changelog(template)
+    (project / "uv.lock").write_text(
+        "# what `make setup` wrote in CI's checkout\n"
+    )  # not the update's to commit
+    propose(project, tools, "github")
+
+    sent = json.loads((tools / "sent.json").read_text())
+    newest = run(["git", "rev-parse", "HEAD"], cwd=template).strip()
+    branch = f"template-update/{newest[:12]}"
+    assert sent["args"][:6] == ["pr", "create", "--base", "main", "--head", branch]
+    assert "--draft" not in sent["args"]
+    body = sent["body"]
+    assert NEW_ENTRY in body
+    assert "- nothing, unless you set EVENTS yourself." in body  # under "What this repository must do"
+    assert "## 0.1.0" not in body and "### 0.2.0" not in body  # only what is new since the project's commit
+    assert "None: the update merged cleanly" in body
+    pushed = run(
+        ["git", "--git-dir", str(tmp_path / "projects" / "host.git"), "show", f"{branch}:Makefile"],
+        cwd=tmp_path,
+    )
+    assert "EVENTS ?= 250000" in pushed
+    host = str(tmp_path / "projects" / "host.git")
+    committed = run(["git", "--git-dir", host, "ls-tree", "-r", "--name-only", branch], cwd=tmp_path).split()
+    assert "tests/serving/test_lambda_handler.py" in committed and "uv.lock" not in committed
+    run(["git", "switch", "-q", "main"], cwd=project)  # next week's run starts from main again
+    assert "already proposed" in propose(project, tools, "github")
+
+
+def test_a_conflicting_update_opens_a_draft_merge_request_naming_the_file(
+    template: Path, tmp_path: Path, gitlab_api: tuple[str, list[dict[str, Any]]]
+) -> None:
+    project = hosted(template, tmp_path / "projects", ci="gitlab")
+    makefile = project / "Makefile"
+    makefile.write_text(makefile.read_text().replace("EVENTS ?= 200000", "EVENTS ?= 500000"))
+    commit(project, "Bigger default sample")
+    run(["git", "push", "-q", "origin", "main"], cwd=project)
+    move_on_with_changelog(template)
+    api, received = gitlab_api
+
+    gitlab = {"CI_API_V4_URL": api, "CI_PROJECT_ID": "42", "TEMPLATE_UPDATE_TOKEN": "test-token"}
+    output = propose(project, tmp_path, "gitlab", gitlab)
+
+    assert "merge_requests/7" in output
+    [request] = received
+    assert request["path"] == "/api/v4/projects/42/merge_requests" and request["token"] == "test-token"
+    fields = request["fields"]
+    assert fields["title"].startswith("Draft: ") and fields["target_branch"] == "main"
+    assert "## Conflicts: 1 file(s)" in fields["description"]
+    assert "- `Makefile`: conflict markers" in fields["description"]
+    assert NEW_ENTRY in fields["description"]
+    host = str(tmp_path / "projects" / "host.git")
+    pushed = run(["git", "--git-dir", host, "show", f"{fields['source_branch']}:Makefile"], cwd=tmp_path)
+    assert "<<<<<<< " in pushed and "EVENTS ?= 500000" in pushed
+
+
+# A value other than the default for each stack question (the default project: metaflow, duckdb, pandera,
+# none, sklearn, aws_lambda, github).
+SWITCHES = {
+    "orchestrator": "prefect",
+    "warehouse": "snowflake",
+    "data_quality": "great_expectations",
+    "tracking": "mlflow",
+    "model": "lightgbm",
+    "serving": "modal",
+    "ci": "gitlab",
+}
+# What a team adds: files of its own, and a section at the end of the README.
+TEAM_FILES = {
+    "notes/decisions.md": "# Our decisions\n\nWe switch when we outgrow a choice.\n",
+    "tests/test_ours.py": "def test_our_arithmetic() -> None:\n    assert 1 + 1 == 2\n",
+}
+TEAM_README = "\n## Our notes\n\nWho to ask: the data team.\n"
+
+
+@pytest.fixture(scope="module")
+def team_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default project made with `cruft create` from a git copy of the template, with a team's edits
+    committed; each test changes a copy of it. Not set up: changing an answer needs cruft alone."""
+    folder = tmp_path_factory.mktemp("team")
+    template = copy_of_template(folder)
+    run([CRUFT, "create", str(template), "--no-input", "--output-dir", str(folder / "projects")], cwd=folder)
+    [project] = (folder / "projects").iterdir()
+    for name, text in TEAM_FILES.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    with (project / "README.md").open("a") as readme:
+        readme.write(TEAM_README)
+    run(["git", "init", "-q", "-b", "main"], cwd=project)
+    commit(project, "Generated from rs-template, with our notes and a test of our own")
+    return project
+
+
+def change_stack(project: Path, *answers: str) -> subprocess.CompletedProcess[str]:
+    """`make change-stack <answers>`, with the template's cruft."""
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+    command = [sys.executable, "scripts/template.py", "change-stack", *answers]
+    return attempt(command, cwd=project, env={"PATH": path})
+
+
+def files_in(folder: Path) -> set[str]:
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and ".git" not in path.parts
+    }
+
+
+def test_changing_every_stack_answer_leaves_exactly_a_new_bake_plus_the_teams_edits(
+    team_project: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(team_project, project, symlinks=True)
+
+    # Every stack question at once: one merge (the cost of the test is cruft's two renders), checked file by
+    # file below, so a value whose files stay behind or do not arrive is named all the same.
+    changed = change_stack(project, *(f"{question}={value}" for question, value in SWITCHES.items()))
+
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert "applied cleanly" in changed.stdout and "make setup" in changed.stdout
+    # A project baked with those answers from the start is what `make run`, lint and the tests are proven on
+    # (test_runtime.py sets up and runs one per stack value): the changed project must be that, file for
+    # file, plus what the team added.
+    fresh = bake_into(tmp_path / "fresh", **SWITCHES)
+    ours = set(TEAM_FILES) | {".cruft.json"}
+    left_over = files_in(project) - files_in(fresh) - ours
+    assert not left_over, f"files of the old values left: {sorted(left_over)}"
+    missing = files_in(fresh) - files_in(project)
+    assert not missing, f"files of the new values missing: {sorted(missing)}"
+    differing = sorted(
+        name for name in files_in(fresh) if (project / name).read_bytes() != (fresh / name).read_bytes()
+    )
+    assert differing == ["README.md"], f"these differ from a fresh bake: {differing}"
+    assert (project / "README.md").read_text() == (fresh / "README.md").read_text() + TEAM_README
+    for name, text in TEAM_FILES.items():
+        assert (project / name).read_text() == text
+    recorded = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
+    assert {question: recorded[question] for question in SWITCHES} == SWITCHES
+
+
+def test_changing_an_answer_names_each_conflict_and_refuses_what_is_no_answer(
+    team_project: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(team_project, project, symlinks=True)
+    assert "choose one of aws_lambda, sagemaker_serverless" in change_stack(project, "serving=lambda").stdout
+    assert "WORKERS is not a question with a menu" in change_stack(project, "WORKERS=1").stdout
+    assert "nothing to change" in change_stack(project, "serving=aws_lambda").stdout
+    template = project / "deploy" / "template.yaml"  # the Lambda's, which a switch to Modal removes
+    template.write_text(template.read_text().replace("MemorySize: ", "MemorySize: 2048 # was "))
+    commit(project, "More memory for the Lambda")
+
+    changed = change_stack(project, "serving=modal")
+
+    assert changed.returncode == 1
+    assert "deploy/template.yaml" in changed.stdout and "conflict" in changed.stdout
+    assert (project / "src" / "purchase_intent" / "serving" / "modal_app.py").exists()

@@ -379,6 +379,7 @@ def test_baking_over_a_project_with_another_stack_is_refused_and_changes_nothing
     assert "make update-template" in result.stderr
     [error] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert error.startswith("error: serving 'modal' is not the 'aws_lambda' of the project in this folder")
+    assert "run `make change-stack serving=modal` in the project" in error
     assert {name: (project / name).read_bytes() for name in files_of(project)} == before
 
 

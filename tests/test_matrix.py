@@ -109,7 +109,11 @@ def test_is_fully_rendered_and_every_config_parses(combination: Combination, bak
 def test_ci_files_follow_the_ci_answer(combination: Combination, baked: dict[str, Path]) -> None:
     project = baked[label(combination)]
     ci_files = {
-        "github": [".github/dependabot.yml", ".github/workflows/ci.yml"],
+        "github": [
+            ".github/dependabot.yml",
+            ".github/workflows/ci.yml",
+            ".github/workflows/template-update.yml",
+        ],
         "gitlab": [".gitlab-ci.yml", "renovate.json"],
         "none": [],
     }[combination["ci"]]

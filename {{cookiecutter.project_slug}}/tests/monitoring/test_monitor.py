@@ -94,3 +94,17 @@ def test_make_monitor_exits_non_zero_with_a_line_per_failure(
 def test_without_an_accepted_model_make_monitor_says_to_run_first(settings: Settings) -> None:
     with pytest.raises(gate.MonitoringError, match=r"no accepted model to monitor: run `make run` first"):
         gate.check(settings)
+
+
+def test_with_no_predictions_recorded_make_monitor_says_nothing_was_judged(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = settings.monitoring_dir / "report.md"
+    empty = gate.Monitoring({"daily_predictions": pd.DataFrame()}, [], 0.1, report)
+    monkeypatch.setattr(gate, "check", lambda predictions=None: empty)
+
+    gate.main([])
+
+    said = capsys.readouterr().out
+    assert said == f"monitoring gate: nothing to judge yet, no predictions recorded (report: {report})\n"
+    assert "passed" not in said

@@ -188,6 +188,10 @@ def main(argv: list[str] | None = None) -> None:
         found = check(predictions=args.predictions)
     except MonitoringError as error:
         raise SystemExit(f"make monitor: {error}") from error
+    if found.passed and found.tables["daily_predictions"].empty:
+        # Passing on nothing would read as a healthy model: say plainly that nothing was judged.
+        print(f"monitoring gate: nothing to judge yet, no predictions recorded (report: {found.report_path})")
+        return
     if found.passed:
         print(f"monitoring gate passed (report: {found.report_path})")
         return

@@ -1,11 +1,13 @@
 """No release strands the repositories of the one before it.
 
-A project generated from the previous release (its newest `v*` tag) is edited as a team would edit it, then
-updated to the template as it is now, with its own `make update-template` and then the migrations since its
-version: the team's edits must be in their new places, every conflict named by file, and the project's lint,
-tests and pipeline must pass. Slow: it sets the updated project up once and runs it.
+A project generated from the previous release (its newest `v*` tag, or the commit that set its version) is
+edited as a team would edit it, then updated to the template as it is now, with its own `make update-template`
+and then the migrations since its version: the team's edits must be in their new places, every conflict named
+by file, and the project's lint, tests and pipeline must pass. Slow: it sets the updated project up once and
+runs it.
 """
 
+import json
 import os
 import shutil
 import sys
@@ -44,14 +46,19 @@ def test_the_sample_is_importable() -> None:
 OUR_COMMENT = "# Our team: every time in the log is UTC, naive ones too.\n"
 
 
-def previous_release() -> str | None:
-    """The newest release tag that is not the commit under test, or None outside a clone with its tags."""
+def previous_release() -> tuple[str, str]:
+    """The previous release's version and commit: its `v*` tag or, in a clone without tags, the newest commit
+    before this one that set cookiecutter.json's `_template_version` (making a release does that)."""
     head = attempt(["git", "rev-parse", "HEAD"], cwd=TEMPLATE).stdout.strip()
     tags = attempt(["git", "tag", "--list", "v*", "--sort=-v:refname"], cwd=TEMPLATE).stdout.split()
     for tag in tags:
         if attempt(["git", "rev-list", "-n", "1", tag], cwd=TEMPLATE).stdout.strip() != head:
-            return tag
-    return None
+            return tag.removeprefix("v"), tag
+    search = ["git", "log", "--format=%H", "-G", '"_template_version"', "--", "cookiecutter.json"]
+    releases = [commit for commit in attempt(search, cwd=TEMPLATE).stdout.split() if commit != head]
+    assert releases, "no earlier release in this clone: clone the template with its history"
+    released = attempt(["git", "show", f"{releases[0]}:cookiecutter.json"], cwd=TEMPLATE).stdout
+    return json.loads(released)["_template_version"], releases[0]
 
 
 def template_now(folder: Path) -> Path:
@@ -70,19 +77,17 @@ def template_now(folder: Path) -> Path:
 def test_a_project_of_the_previous_release_takes_this_one(
     tmp_path: Path, project_env: dict[str, str]
 ) -> None:
-    tag = previous_release()
-    if tag is None:
-        pytest.skip("no earlier release tag here: run from a clone with its tags (fetch-depth: 0)")
+    version, release = previous_release()
     template = template_now(tmp_path)
     where = tmp_path / "projects"
     where.mkdir()
     run(
-        [CRUFT, "create", str(template), "--checkout", tag, "--no-input", "--output-dir", str(where)],
+        [CRUFT, "create", str(template), "--checkout", release, "--no-input", "--output-dir", str(where)],
         cwd=where,
     )
     [project] = where.iterdir()
     run(["git", "init", "-q", "-b", "main"], cwd=project)
-    commit(project, f"Generated from rs-template {tag}")
+    commit(project, f"Generated from rs-template {version}")
     package = project / "src" / "purchase_intent"
     (project / "dbt" / "models" / "marts" / "daily_sessions.sql").write_text(OUR_MODEL)
     makefile = project / "Makefile"
@@ -99,7 +104,7 @@ def test_a_project_of_the_previous_release_takes_this_one(
     output = updated.stdout + updated.stderr
     assert updated.returncode == 0, f"the update reported conflicts, or failed:\n{output[-4000:]}"
     migrated = attempt(
-        [sys.executable, "scripts/template.py", "migrate", "--since", tag[1:]], cwd=project, env=path
+        [sys.executable, "scripts/template.py", "migrate", "--since", version], cwd=project, env=path
     )
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
 
@@ -110,7 +115,7 @@ def test_a_project_of_the_previous_release_takes_this_one(
     theirs = {str(path.relative_to(fresh)) for path in fresh.rglob("*") if path.is_file()}
     ours = set(run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=project).split())
     added = {".cruft.json", "tests/test_ours.py", "dbt/models/marts/daily_sessions.sql"}
-    assert ours - theirs == added, f"left over from {tag}, or missing: {sorted(ours ^ (theirs | added))}"
+    assert ours - theirs == added, f"left over from {version}, or missing: {sorted(ours ^ (theirs | added))}"
     assert theirs <= ours, f"not brought by the update: {sorted(theirs - ours)}"
     expected = {
         "Makefile": (fresh / "Makefile").read_text().replace("EVENTS ?= 200000", "EVENTS ?= 150000"),

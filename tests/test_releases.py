@@ -7,6 +7,7 @@ by file, and the project's lint, tests and pipeline must pass. Slow: it sets the
 runs it.
 """
 
+import difflib
 import json
 import os
 import shutil
@@ -30,20 +31,18 @@ select
 from {{ ref('sessions') }}
 group by cast(started_at as date)
 """
-OUR_TEST = """from datetime import UTC, datetime
-
-from purchase_intent import sample
-from purchase_intent.event_log import utc
+OUR_TEST = """from purchase_intent import sample
+from purchase_intent.event_log import LogError
 
 
-def test_a_naive_time_is_taken_as_utc() -> None:
-    assert utc(datetime(2026, 1, 1)) == datetime(2026, 1, 1, tzinfo=UTC)
+def test_a_log_error_is_a_value_error() -> None:
+    assert issubclass(LogError, ValueError)
 
 
 def test_the_sample_is_importable() -> None:
     assert sample.__name__.endswith("sample")
 """
-OUR_COMMENT = "# Our team: every time in the log is UTC, naive ones too.\n"
+OUR_COMMENT = "# Our team: the on-call reads this first.\n"
 
 
 def previous_release() -> tuple[str, str]:
@@ -93,8 +92,10 @@ def test_a_project_of_the_previous_release_takes_this_one(
     makefile = project / "Makefile"
     makefile.write_text(makefile.read_text().replace("EVENTS ?= 200000", "EVENTS ?= 150000"))
     log = package / "event_log.py"
-    log.write_text(log.read_text().replace("def utc(", OUR_COMMENT + "def utc(", 1))
+    log.write_text(log.read_text().replace("def status(", OUR_COMMENT + "def status(", 1))
     (project / "tests" / "test_ours.py").write_text(OUR_TEST)
+    # Each edit took: the release had what it edits.
+    assert "EVENTS ?= 150000" in makefile.read_text() and OUR_COMMENT in log.read_text()
     commit(project, "Our model, sample size, comment and test")
 
     # The project's own `make update-template` (its script as the release made it), with the template's cruft,
@@ -121,17 +122,19 @@ def test_a_project_of_the_previous_release_takes_this_one(
         "Makefile": (fresh / "Makefile").read_text().replace("EVENTS ?= 200000", "EVENTS ?= 150000"),
         "src/purchase_intent/log/events.py": (fresh / "src/purchase_intent/log/events.py")
         .read_text()
-        .replace("def utc(", OUR_COMMENT + "def utc(", 1),
+        .replace("def status(", OUR_COMMENT + "def status(", 1),
     }
     for name in sorted(theirs):
         if name in expected:
-            assert (project / name).read_text() == expected[name], name
+            got = (project / name).read_text()
+            difference = difflib.unified_diff(expected[name].splitlines(), got.splitlines(), lineterm="")
+            assert got == expected[name], "\n".join([name, *difference])
         else:
             assert (project / name).read_bytes() == (fresh / name).read_bytes(), name
     ours_test = (project / "tests" / "test_ours.py").read_text()
     assert OUR_TEST.split("\n\n\n", 1)[1] in ours_test  # the tests themselves, unchanged
     assert "from purchase_intent.log import sample" in ours_test
-    assert "from purchase_intent.log.events import utc" in ours_test
+    assert "from purchase_intent.log.events import LogError" in ours_test
     assert (project / "dbt" / "models" / "marts" / "daily_sessions.sql").read_text() == OUR_MODEL
     commit(project, "Take the template's new conventions")
 

@@ -21,6 +21,21 @@ T = TypeVar("T")
 # core busy, and one process builds the project's session fixtures (the trained model, the built log) once
 # where each of its own workers would build them again (measured on one stack: 368 CPU seconds, against 426).
 PROJECT_TESTS = [".venv/bin/pytest", "-p", "no:xdist"]
+# The vars a baked project's transform gives dbt (warehouse/transform.py), for a `dbt parse` or `compile` run
+# by hand: the split's cutoffs, where the log is, and what the monitoring models judge.
+DBT_VARS = json.dumps(
+    {
+        "train_cutoff": "2025-02-17",
+        "validation_cutoff": "2025-02-24",
+        "log_path": "data/log/events",
+        "retractions_path": "data/log/retractions/ingest_date=*/*.parquet",
+        "features": "n_pageviews,is_weekend",
+        "max_feature_psi": "0.2",
+        "min_predictions_per_day": "100",
+        "monitor_days": "7",
+        "outcome_days": "1",
+    }
+)
 # Its quick selection (its README's `uv run pytest -m "not slow"`), for projects whose stack's slow tests
 # already run elsewhere in the suite: the default bake's in test_generated_project.py, each other stack
 # value's in test_runtime.py.

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from .combinations import Combination, covering, label, prompts
-from .conftest import TEMPLATE, attempt, bake_into, made_once, run
+from .conftest import DBT_VARS, TEMPLATE, attempt, bake_into, made_once, run
 from .test_bake import COOKIECUTTER_VARIABLE, TEMPLATE_SYNTAX, cloudformation_loader, files_of
 from .test_security import hook_command, project_tools_made_once
 
@@ -221,13 +221,6 @@ def dbt_parses(baked: dict[str, Path], tmp_path_factory: pytest.TempPathFactory)
 
 def parse_problems(project: Path, scratch: Path) -> str:
     """`dbt parse` of the project for dev and prod; the output of each that failed."""
-    cutoffs = {"train_cutoff": "2025-02-17", "validation_cutoff": "2025-02-24"}
-    dbt_vars = json.dumps(
-        cutoffs
-        | {"log_path": "data/log", "retractions_path": "data/log/retractions/*.parquet"}
-        | {"features": "n_pageviews,is_weekend", "max_feature_psi": "0.2", "min_predictions_per_day": "100"}
-        | {"monitor_days": "7", "outcome_days": "1"}
-    )
     env = {
         **DUMMY_WAREHOUSE_ENV,
         "DBT_DUCKDB_PATH": str(scratch / "warehouse.duckdb"),
@@ -242,7 +235,7 @@ def parse_problems(project: Path, scratch: Path) -> str:
                 "parse",
                 *("--project-dir", "dbt", "--profiles-dir", "dbt", "--target", target),
                 *("--target-path", str(scratch / target), "--log-path", str(scratch / "logs")),
-                *("--vars", dbt_vars),
+                *("--vars", DBT_VARS),
             ],
             cwd=project,
             env=env,

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import assert_hook_refuses_environment, attempt, bake, run
+from .conftest import DBT_VARS, assert_hook_refuses_environment, attempt, bake, run
 
 pytestmark = pytest.mark.slow
 # The Postgres tests share one server and one project: keep them on one pytest-xdist worker.
@@ -32,14 +32,6 @@ on_the_server = pytest.mark.xdist_group("postgres-server")
 TRANSFORM = [".venv/bin/python", "-m", "purchase_intent.warehouse.transform"]
 
 SAMPLE_EVENTS = 30_000
-DBT_VARS = json.dumps(
-    {
-        "train_cutoff": "2025-02-17",
-        "validation_cutoff": "2025-02-24",
-        "log_path": "data/log/events",
-        "retractions_path": "data/log/retractions/ingest_date=*/*.parquet",
-    }
-)
 # Run inside a baked project: its training set as the pipeline reads it, as a row count and a hash that do not
 # depend on an engine's integer widths or on float digits past the ninth decimal.
 FINGERPRINT = """

@@ -346,9 +346,11 @@ def test_prod_parses_and_compiles_for_the_warehouse(
     # Compiling renders every model and test with the adapter's own macros; no query is sent.
     run([*dbt, "compile", "--no-populate-cache", *project_args], cwd=project, env=env)
     compiled = project / "dbt" / "target" / "compiled"
-    # Five models, the rules test of four (every rule in one query) and the singular tests.
+    # The models, the rules test of five (every rule in one query; the recorded predictions' too) and the
+    # singular tests.
     assert len(list(compiled.rglob("*.sql"))) >= 12
     rules = {"rules_stg_events", "rules_sessions", "rules_session_features", "rules_training_set"}
+    rules |= {"rules_predictions"}
     assert {path.stem for path in compiled.rglob("rules_*.sql")} == rules
     run(
         [".venv/bin/sqlfluff", "parse", str(compiled), "--dialect", warehouse, "--templater", "raw"],

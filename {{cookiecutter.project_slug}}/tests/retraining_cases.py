@@ -11,7 +11,7 @@ from {{ cookiecutter.module_name }}.training_set import SPLIT
 from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
 
 from .monitoring.test_monitor import PER_DAY, SHIFTED, record
-from .webhook import SECRET, Receiver
+from .webhook import HIDDEN, Receiver
 
 ALERT_WEBHOOK = "{{ cookiecutter.module_name | upper }}_ALERT_WEBHOOK_URL"
 
@@ -38,4 +38,4 @@ def assert_alerted_on_the_drift(
     assert f"{SHIFTED}: PSI at most 0.2 (max_feature_psi) failed" in alert["text"]
     assert "passed the gates and replaced the champion" in alert["text"]
     assert "alert sent to 127.0.0.1" in result.stdout
-    assert SECRET not in everything
+    assert HIDDEN not in everything

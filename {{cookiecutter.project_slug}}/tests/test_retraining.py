@@ -24,7 +24,7 @@ from {{ cookiecutter.module_name }}.retraining import (
 from {{ cookiecutter.module_name }}.runs import begin, conclude, recording
 from {{ cookiecutter.module_name }}.settings import Settings
 
-from .webhook import SECRET, Receiver, receiving
+from .webhook import HIDDEN, Receiver, receiving
 
 DRIFT = Verdict(FLAGGED, ("bounce_rate: PSI at most 0.2 (max_feature_psi) failed (PSI 0.500 on 2026-01-02)",))
 
@@ -121,7 +121,7 @@ def test_a_stopped_stage_alerts_with_its_message_and_run_and_exits_1(
     )
     said = capsys.readouterr()
     assert "sessions per split failed" in said.err and "alert sent to 127.0.0.1" in said.out
-    assert SECRET not in said.out + said.err
+    assert HIDDEN not in said.out + said.err
 
 
 def test_a_crash_alerts_too(tmp_path: Path, webhook: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:

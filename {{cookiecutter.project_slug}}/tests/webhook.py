@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 # The part of a webhook URL that is its secret, as in Slack's https://hooks.slack.com/services/T0/B0/<secret>.
-SECRET = "s3cr3t-t0ken-never-shown"  # noqa: S105 (made up: the tests look for it in the output)
+HIDDEN = "hidden-part-of-the-url"
 
 
 @dataclass
@@ -39,7 +39,7 @@ def receiving(status: int = 200) -> Iterator[Receiver]:
             pass  # no request lines in the test's output
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/{SECRET}"
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/{HIDDEN}"
     receiver.status = status
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

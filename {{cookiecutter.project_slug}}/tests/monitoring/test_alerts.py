@@ -9,7 +9,7 @@ import pytest
 from {{ cookiecutter.module_name }}.monitoring.alerts import PROJECT, Alert, AlertError, send
 from {{ cookiecutter.module_name }}.settings import Settings
 
-from ..webhook import SECRET, Receiver, receiving
+from ..webhook import HIDDEN, Receiver, receiving
 
 STOPPED = "retraining stopped at quality gate: sessions per split failed"
 ALERT = Alert("quality gate", STOPPED, "artifacts/runs/x", "x")
@@ -26,7 +26,7 @@ def test_the_alert_is_one_json_post_with_a_text_and_the_structured_fields(
 
     [received] = webhook.received
     assert received["type"] == "application/json"
-    assert received["path"] == f"/hooks/{SECRET}"
+    assert received["path"] == f"/hooks/{HIDDEN}"
     assert received["body"] == {
         "text": f"{PROJECT}: {ALERT.text} (report: artifacts/runs/x)",
         "project": PROJECT,
@@ -42,7 +42,7 @@ def test_the_webhook_url_is_never_shown_only_its_host(tmp_path: Path, webhook: R
 
     said = send(ALERT, settings)
 
-    assert SECRET not in said + repr(settings) + str(settings)
+    assert HIDDEN not in said + repr(settings) + str(settings)
 
 
 def test_an_alert_the_webhook_refuses_is_one_line_naming_the_host_and_the_status(tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_an_alert_the_webhook_refuses_is_one_line_naming_the_host_and_the_status
         "the alert could not be delivered: 127.0.0.1 answered HTTP 404 Not Found; check alert_webhook_url "
         "(the webhook may have been revoked)"
     )
-    assert SECRET not in message
+    assert HIDDEN not in message
 
 
 def test_an_unreachable_webhook_is_a_one_line_error_naming_the_host(tmp_path: Path) -> None:
@@ -63,16 +63,16 @@ def test_an_unreachable_webhook_is_a_one_line_error_naming_the_host(tmp_path: Pa
         port = closed.getsockname()[1]
 
     with pytest.raises(AlertError) as unreachable:
-        send(ALERT, with_webhook(tmp_path, f"http://127.0.0.1:{port}/hooks/{SECRET}"))
+        send(ALERT, with_webhook(tmp_path, f"http://127.0.0.1:{port}/hooks/{HIDDEN}"))
 
     message = str(unreachable.value)
     assert message.startswith("the alert could not be delivered to 127.0.0.1: ")
-    assert "\n" not in message and SECRET not in message
+    assert "\n" not in message and HIDDEN not in message
 
 
 def test_a_webhook_url_that_is_not_http_is_refused_before_sending(tmp_path: Path) -> None:
     with pytest.raises(AlertError, match=r"must start with https:// \(or http://\), not file:"):
-        send(ALERT, with_webhook(tmp_path, f"file:///etc/{SECRET}"))
+        send(ALERT, with_webhook(tmp_path, f"file:///etc/{HIDDEN}"))
 
 
 def test_without_a_webhook_alerting_is_off_and_says_so(tmp_path: Path) -> None:

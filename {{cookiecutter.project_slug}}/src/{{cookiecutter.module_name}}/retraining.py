@@ -18,6 +18,7 @@ When it alerts, and what the exit status says (``decide``):
   accepted model, no predictions recorded): no alert.
 
 An alert exits 1 (2 if it could not be delivered), so the scheduler shows the run red; anything else exits 0.
+Under an orchestrator, a run that alerted fails (its last step, or the stage that stopped it).
 A stage's failure is its own message, as in `make run`, before the decision.
 """
 

@@ -114,18 +114,22 @@ def test_with_no_predictions_recorded_make_monitor_says_nothing_was_judged(
 def test_monitoring_first_copies_what_a_log_on_object_storage_gained(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A scheduled run on a fresh machine judges the predictions the endpoints recorded since the last copy."""
+    """A scheduled run on a fresh machine judges the predictions recorded since the last copy."""
     run = Run(settings.runs_dir / "champion")
     run.evaluation_dir.mkdir(parents=True)
     (run.evaluation_dir / "metrics.json").write_text("{}")
     done: list[str] = []
+
+    def copy_to_local(_settings: Settings) -> int:
+        done.append("copy")
+        return 3
 
     def build(_settings: Settings) -> None:
         done.append("build")
         raise gate.MonitoringError("built")
 
     monkeypatch.setattr(gate, "accepted", lambda _settings: run)
-    monkeypatch.setattr(gate, "copy_to_local", lambda _settings: done.append("copy") or 3)
+    monkeypatch.setattr(gate, "copy_to_local", copy_to_local)
     monkeypatch.setattr(gate, "build", build)
 
     with pytest.raises(gate.MonitoringError, match="built"):

@@ -112,6 +112,7 @@ def test_ci_files_follow_the_ci_answer(combination: Combination, baked: dict[str
         "github": [
             ".github/dependabot.yml",
             ".github/workflows/ci.yml",
+            ".github/workflows/retrain.yml",
             ".github/workflows/template-update.yml",
         ],
         "gitlab": [".gitlab-ci.yml", "renovate.json"],

@@ -159,6 +159,47 @@ def test_gitlab_ci_pins_its_image_and_tools_and_reads_no_secrets(cookies) -> Non
     assert "pre-commit run --all-files" in " ".join(pipeline["lint"]["script"])
 
 
+def test_the_retrain_workflow_reads_its_webhook_from_a_secret_with_a_read_only_token(cookies) -> None:
+    project = bake(cookies, ci="github")
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "retrain.yml").read_text())
+
+    assert workflow["permissions"] == {}
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"} and job["timeout-minutes"] <= 60
+    actions = [step["uses"] for step in job["steps"] if "uses" in step]
+    assert all(re.fullmatch(r"[\w./-]+@[0-9a-f]{40}", action) for action in actions), actions
+    assert all(
+        step["with"]["persist-credentials"] is False
+        for step in job["steps"]
+        if "checkout@" in step.get("uses", "")
+    )
+    [retrain] = [step for step in job["steps"] if "make retrain" in step.get("run", "")]
+    assert retrain["env"]["PURCHASE_INTENT_ALERT_WEBHOOK_URL"] == "${{ secrets.ALERT_WEBHOOK_URL }}"
+    assert workflow[True]["schedule"] == [{"cron": "17 6 * * *"}]  # YAML 1.1 reads the key `on` as true
+
+
+def test_each_gitlab_schedule_runs_only_its_own_job(cookies) -> None:
+    project = bake(cookies, ci="gitlab")
+    pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+
+    on_schedule = {
+        name: job["rules"]
+        for name, job in pipeline.items()
+        if name != "workflow"
+        and isinstance(job, dict)
+        and any("schedule" in rule.get("if", "") for rule in job.get("rules", []))
+    }
+
+    assert on_schedule == {
+        ".checks": [{"if": '$CI_PIPELINE_SOURCE != "schedule"'}],
+        "retrain": [{"if": '$CI_PIPELINE_SOURCE == "schedule" && $SCHEDULED_JOB == "retrain"'}],
+        # A schedule made before retrain existed, without the variable, still runs the template update.
+        "template-update": [{"if": '$CI_PIPELINE_SOURCE == "schedule" && $SCHEDULED_JOB != "retrain"'}],
+    }
+    assert "make retrain" in pipeline["retrain"]["script"]
+    assert pipeline["retrain"]["variables"]["PURCHASE_INTENT_ALERT_WEBHOOK_URL"] == "$ALERT_WEBHOOK_URL"
+
+
 # Profile keys that carry a credential or say where one is.
 CREDENTIALS = {
     "user",

@@ -23,6 +23,8 @@ from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import CONTRACT, FEATURES, KEY
 from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
 
+from .webhook import Receiver, receiving
+
 if TYPE_CHECKING:
     from {{ cookiecutter.module_name }}.model.train import TrainedModel
     from {{ cookiecutter.module_name }}.pipeline import RunSummary
@@ -205,3 +207,10 @@ def accepted(settings: Settings) -> bytes:
 def files(folder: Path) -> set[str]:
     """Every file below ``folder``, as paths relative to it."""
     return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.fixture
+def webhook() -> Iterator[Receiver]:
+    """A local webhook receiver answering 200, with the secret in its URL's path (``tests/webhook.py``)."""
+    with receiving() as receiver:
+        yield receiver

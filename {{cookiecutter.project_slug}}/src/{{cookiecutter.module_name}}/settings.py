@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from dotenv import load_dotenv
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     monitor_days: int = Field(default=7, ge=1)
     outcome_days: int = Field(default=1, ge=0)
     max_brier_rise: float = Field(default=0.25, ge=0)
+
+    # Where `make retrain` and the scheduled runs send an alert (monitoring/alerts.py): a webhook URL that
+    # takes a JSON POST with a "text" field (Slack, Microsoft Teams, Mattermost, or your own receiver). Empty
+    # turns alerting off, and the runs say so. A secret: kept out of logs, only its host is ever shown.
+    alert_webhook_url: SecretStr = SecretStr("")
 
     @model_validator(mode="after")
     def _cutoffs_in_order(self) -> "Settings":

@@ -11,6 +11,7 @@ from {{ cookiecutter.module_name }}.log.events import append_batch
 from {{ cookiecutter.module_name }}.log.predictions import log_writer
 from {{ cookiecutter.module_name }}.monitoring import gate
 from {{ cookiecutter.module_name }}.quality.gate import Failure
+from {{ cookiecutter.module_name }}.runs import Run
 from {{ cookiecutter.module_name }}.serving.api import score_sessions
 from {{ cookiecutter.module_name }}.serving.recording import batch_id, prediction_events
 from {{ cookiecutter.module_name }}.serving.scoring import Scorer
@@ -108,3 +109,30 @@ def test_with_no_predictions_recorded_make_monitor_says_nothing_was_judged(
     said = capsys.readouterr().out
     assert said == f"monitoring gate: nothing to judge yet, no predictions recorded (report: {report})\n"
     assert "passed" not in said
+
+
+def test_monitoring_first_copies_what_a_log_on_object_storage_gained(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduled run on a fresh machine judges the predictions recorded since the last copy."""
+    run = Run(settings.runs_dir / "champion")
+    run.evaluation_dir.mkdir(parents=True)
+    (run.evaluation_dir / "metrics.json").write_text("{}")
+    done: list[str] = []
+
+    def copy_to_local(_settings: Settings) -> int:
+        done.append("copy")
+        return 3
+
+    def build(_settings: Settings) -> None:
+        done.append("build")
+        raise gate.MonitoringError("built")
+
+    monkeypatch.setattr(gate, "accepted", lambda _settings: run)
+    monkeypatch.setattr(gate, "copy_to_local", copy_to_local)
+    monkeypatch.setattr(gate, "build", build)
+
+    with pytest.raises(gate.MonitoringError, match="built"):
+        gate.check(settings)
+
+    assert done == ["copy", "build"]

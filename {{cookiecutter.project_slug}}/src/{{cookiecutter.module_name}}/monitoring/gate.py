@@ -30,6 +30,7 @@ from dbt.cli.main import dbtRunner
 from ..errors import StageError
 from ..log.events import LogError
 from ..log.predictions import ingest
+from ..log.store import StoreError, copy_to_local
 from ..quality.gate import Failure
 from ..runs import accepted
 from ..settings import Settings
@@ -76,11 +77,13 @@ def check(settings: Settings | None = None, *, predictions: Path | None = None) 
     run = accepted(settings)
     if run is None or not (run.evaluation_dir / "metrics.json").exists():
         raise MonitoringError("there is no accepted model to monitor: run `make run` first")
-    if predictions is not None:
-        try:
+    try:
+        if predictions is not None:
             ingest(predictions, settings)
-        except LogError as error:
-            raise MonitoringError(str(error)) from error
+        # A log on object storage: what is new in it first, the predictions among it, as `make run` does.
+        copy_to_local(settings)
+    except (LogError, StoreError) as error:
+        raise MonitoringError(str(error)) from error
     results, read = build(settings)
     tables = read_tables(settings)
     expected_brier = float(json.loads((run.evaluation_dir / "metrics.json").read_text())["brier"])

@@ -9,9 +9,11 @@ import pytest
 
 from {{ cookiecutter.module_name }}.__main__ import main
 from {{ cookiecutter.module_name }}.runs import accepted
-from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.settings import PROJECT_ROOT, Settings
 
+from .retraining_cases import ALERT_WEBHOOK, assert_alerted_on_the_drift, record_a_drifted_day
 from .stops import STOPS, assert_ends_with_its_message, stopping
+from .webhook import Receiver
 
 TINY = 30_000
 
@@ -89,3 +91,29 @@ def test_a_stopped_run_ends_with_the_stages_own_message(tiny_log: Settings, kind
         result = command(tiny_log.workspace, "run", "--sample-events", str(TINY), **stop.env)
 
     assert_ends_with_its_message(result, stop.words)
+
+
+def test_the_crontab_line_runs_make_retrain_daily_in_the_checkout() -> None:
+    lines = (PROJECT_ROOT / "deploy" / "retrain.crontab").read_text().splitlines()
+    [entry] = [line for line in lines if line and not line.startswith("#")]
+
+    minute, hour, day, month, weekday, task = entry.split(maxsplit=5)
+
+    assert (minute, hour, day, month, weekday) == ("17", "6", "*", "*", "*")
+    assert task.startswith("cd /path/to/checkout && ")  # what the install line in its header replaces
+    assert " make retrain >> artifacts/retrain.log 2>&1" in task
+
+
+@pytest.mark.slow
+def test_make_retrain_monitors_retrains_and_alerts_when_the_champion_drifted(
+    accepted_run: Settings, webhook: Receiver
+) -> None:
+    champion = accepted(accepted_run)
+    assert champion is not None
+    record_a_drifted_day(accepted_run)
+
+    result = command(
+        accepted_run.workspace, "retrain", "--sample-events", str(TINY), **{ALERT_WEBHOOK: webhook.url}
+    )
+
+    assert_alerted_on_the_drift(result, webhook, accepted_run, champion.id)

@@ -1,6 +1,6 @@
 """The training pipeline as a Prefect flow: a thin adapter over the stages in ``pipeline.py``.
 
-Run locally:  python flows/training_flow.py [--sample-events N]
+Run locally:  python flows/training_flow.py [--sample-events N] [--monitor]
 Prefect starts a temporary local server for the run and stops it afterwards. Each stage is a task run in this
 process, in order; a failed gate fails its task and the flow, and the script exits 1 with the gate's report.
 Run history stays in ``.prefect/`` (SQLite): ``PREFECT_HOME=.prefect prefect server start`` shows past runs.
@@ -13,6 +13,14 @@ pointing at a Prefect server:
     prefect deploy --no-prompt flows/training_flow.py:training --name training --pool training
     prefect worker start --pool training
     prefect deployment run training/training             # from anywhere that reaches the server
+
+On a schedule: prefect.yaml declares the deployment ``retrain`` (daily, 06:17 UTC), which runs this flow with
+``monitor`` on, as `make retrain` does (``retraining.py``): the monitoring gate first, then the stages through
+their gates, and an alert to the ``alert_webhook_url`` setting when the outcome calls for one; a run that
+alerted ends failed, so Prefect shows it red. On the machine above, with the worker's environment holding the
+settings (the log's location, the warehouse's, the webhook):
+
+    prefect deploy --no-prompt --name retrain
 
 The stages use at most the ``cpu`` and ``memory_mb`` in settings.py, capped by what the machine offers.
 Stage logic lives in the package, so changing orchestrator changes only this file.
@@ -38,7 +46,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from {{ cookiecutter.module_name }} import pipeline
+from {{ cookiecutter.module_name }} import pipeline, retraining
 from {{ cookiecutter.module_name }}.runs import exclusive
 from {{ cookiecutter.module_name }}.settings import Settings
 
@@ -66,27 +74,38 @@ check_quality = stage(pipeline.check_quality)
 train_model = stage(pipeline.train_model)
 evaluate_model = stage(pipeline.evaluate_model)
 package_model = stage(pipeline.package_model)
+monitor_model = stage(retraining.monitor)
 
 
 @flow(name="training")
-def training(sample_events: int = pipeline.DEFAULT_SAMPLE_EVENTS) -> str:
-    """Log -> dbt build -> quality gate -> train -> evaluate (model gate) -> package; returns the bundle."""
+def training(sample_events: int = pipeline.DEFAULT_SAMPLE_EVENTS, monitor: bool = False) -> str:
+    """Log -> dbt build -> quality gate -> train -> evaluate (model gate) -> package; returns the bundle.
+    With ``monitor`` (`make retrain`, the scheduled deployment), the monitoring gate runs first, and the
+    outcome alerts as ``retraining.decide`` says."""
     settings = Settings()
+    verdict = monitor_model(settings) if monitor else None
     run = begin_run(settings)
-    with pipeline.recording(run, "log"):
-        prepare_log(settings, sample_events)
-    with pipeline.recording(run, "transform"):
-        build_tables(settings)
-    with pipeline.recording(run, "quality gate"):
-        check_quality(settings, run)
-    with pipeline.recording(run, "train"):
-        model = train_model(settings)
-    with pipeline.recording(run, "evaluate"):
-        evaluation = evaluate_model(model, settings, run)
-    with pipeline.recording(run, "package"):
-        bundle = package_model(model, evaluation.metrics, settings, run)
+    try:
+        with pipeline.recording(run, "log"):
+            prepare_log(settings, sample_events)
+        with pipeline.recording(run, "transform"):
+            build_tables(settings)
+        with pipeline.recording(run, "quality gate"):
+            check_quality(settings, run)
+        with pipeline.recording(run, "train"):
+            model = train_model(settings)
+        with pipeline.recording(run, "evaluate"):
+            evaluation = evaluate_model(model, settings, run)
+        with pipeline.recording(run, "package"):
+            bundle = package_model(model, evaluation.metrics, settings, run)
+    except Exception:
+        if verdict is not None:  # a stage stopped or crashed the run: alert, then fail as without monitoring
+            retraining.conclude(verdict, retraining.outcome_of(run), settings)
+        raise
 
     print(pipeline.summary(run, bundle.version, bundle.archive, evaluation.headline(), settings))
+    if verdict is not None and retraining.conclude(verdict, retraining.outcome_of(run), settings):
+        raise retraining.AlertedError("the retraining alerted: see the alert above")
     return str(bundle.archive)
 
 
@@ -98,10 +117,15 @@ def main(argv: list[str] | None = None) -> None:
         default=pipeline.DEFAULT_SAMPLE_EVENTS,
         help="size of the sample log created when the log is empty",
     )
+    parser.add_argument(
+        "--monitor",
+        action="store_true",
+        help="run the monitoring gate first and alert on failure, as `make retrain` does",
+    )
     args = parser.parse_args(argv)
     try:
         with exclusive(Settings()):
-            training(args.sample_events)
+            training(args.sample_events, args.monitor)
     except pipeline.STOPS as error:
         # Failures that stop the run on purpose: the last thing on the screen is their message.
         sys.exit(f"\n{error}")

@@ -14,19 +14,29 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from prefect import Flow
+from prefect.cli.deploy._models import PrefectYamlModel, RawScheduleConfig
+from prefect.client.schemas.schedules import CronSchedule
+from prefect.flows import load_flow_from_entrypoint
 
+from {{ cookiecutter.module_name }}.runs import accepted
 from {{ cookiecutter.module_name }}.settings import PROJECT_ROOT, Settings
 
+from .retraining_cases import ALERT_WEBHOOK, assert_alerted_on_the_drift, record_a_drifted_day
 from .stops import STOPS, assert_ends_with_its_message, stopping
+from .webhook import Receiver
 
 TINY = 30_000
 FLOW = PROJECT_ROOT / "flows" / "training_flow.py"
 
 
-def run_flow(workspace: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run the flow as `make run` does, with its data and Prefect's state in ``workspace``."""
+def run_flow(workspace: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the flow as `make run` does (`make retrain` adds ``args``), with its data and Prefect's state in
+    ``workspace``."""
     environment = {
         **os.environ,
         "{{ cookiecutter.module_name | upper }}_WORKSPACE": str(workspace),
@@ -35,7 +45,7 @@ def run_flow(workspace: Path, **env: str) -> subprocess.CompletedProcess[str]:
         **env,
     }
     return subprocess.run(
-        [sys.executable, str(FLOW), "--sample-events", str(TINY)],
+        [sys.executable, str(FLOW), "--sample-events", str(TINY), *args],
         cwd=workspace,
         env=environment,
         capture_output=True,
@@ -102,3 +112,36 @@ def test_a_stopped_run_ends_with_the_stages_own_message(
         result = run_flow(tiny_log.workspace, PREFECT_API_URL=prefect_server, **stop.env)
 
     assert_ends_with_its_message(result, stop.words)
+
+
+def test_the_retrain_deployment_runs_the_flow_daily_with_monitoring() -> None:
+    """prefect.yaml, read as `prefect deploy` reads it (its own model of the file), names a flow that loads,
+    parameters the flow accepts, and a schedule Prefect takes."""
+    config = PrefectYamlModel.model_validate(yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text()))
+    [deployment] = [d for d in config.deployments if d.name == "retrain"]
+    assert deployment.entrypoint is not None and deployment.schedules is not None
+
+    training: Flow[..., Any] = load_flow_from_entrypoint(str(PROJECT_ROOT / deployment.entrypoint))
+
+    assert training.name == "training"
+    assert training.validate_parameters(deployment.parameters)["monitor"] is True
+    [when] = deployment.schedules
+    assert isinstance(when, RawScheduleConfig) and when.cron is not None
+    schedule = CronSchedule(cron=when.cron, timezone=when.timezone)
+    assert (schedule.cron, schedule.timezone) == ("17 6 * * *", "UTC")
+    assert deployment.work_pool is not None and deployment.work_pool.name == "training"
+
+
+@pytest.mark.slow
+def test_make_retrain_monitors_retrains_and_alerts_when_the_champion_drifted(
+    accepted_run: Settings, prefect_server: str, webhook: Receiver
+) -> None:
+    champion = accepted(accepted_run)
+    assert champion is not None
+    record_a_drifted_day(accepted_run)
+
+    result = run_flow(
+        accepted_run.workspace, "--monitor", PREFECT_API_URL=prefect_server, **{ALERT_WEBHOOK: webhook.url}
+    )
+
+    assert_alerted_on_the_drift(result, webhook, accepted_run, champion.id)

@@ -2,9 +2,11 @@
 
 ``python -m {{ cookiecutter.module_name }} <command>``, where the command is one of:
 
-    run [--sample-events N]   every stage in order, as `make run` does
-    transform                 rebuild the warehouse from the log (dbt build, with its tests)
-    check                     the quality gate on the warehouse's current training set
+    run [--sample-events N]       every stage in order, as `make run` does
+    retrain [--sample-events N]   the monitoring gate, then run, alerting when the outcome calls for it
+                                  (`make retrain`, what a schedule runs: retraining.py)
+    transform                     rebuild the warehouse from the log (dbt build, with its tests)
+    check                         the quality gate on the warehouse's current training set
 
 Train, evaluate and package only run together, in ``run``: the model passes between them in memory, and only a
 model that passed the model gate is written out. A failed gate prints its report and exits 1.
@@ -15,6 +17,7 @@ batch job); training uses at most the ``cpu`` and ``memory_mb`` in settings.py, 
 
 import argparse
 import sys
+from datetime import UTC, datetime
 
 from . import pipeline
 from .settings import Settings
@@ -24,6 +27,12 @@ def run(settings: Settings, sample_events: int) -> None:
     outcome = pipeline.run(settings, sample_events)
     bundle, headline = outcome.bundle, outcome.evaluation.headline()
     print(pipeline.summary(outcome.run, bundle.version, bundle.archive, headline, settings))
+
+
+def retrain(settings: Settings, sample_events: int) -> int:
+    from . import retraining
+
+    return retraining.retrain(settings, lambda: run(settings, sample_events), datetime.now(UTC))
 
 
 def transform(settings: Settings) -> None:
@@ -53,6 +62,13 @@ def main(argv: list[str] | None = None) -> None:
         default=pipeline.DEFAULT_SAMPLE_EVENTS,
         help="size of the sample log created when the log is empty",
     )
+    retrain_parser = commands.add_parser("retrain", help="the monitoring gate, then run; alerts on failure")
+    retrain_parser.add_argument(
+        "--sample-events",
+        type=int,
+        default=pipeline.DEFAULT_SAMPLE_EVENTS,
+        help="size of the sample log created when the log is empty",
+    )
     commands.add_parser("transform", help="rebuild the warehouse from the log (dbt build)")
     commands.add_parser("check", help="the quality gate on the warehouse's training set")
     args = parser.parse_args(argv)
@@ -60,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings()
         if args.command == "run":
             run(settings, args.sample_events)
+        elif args.command == "retrain":
+            sys.exit(retrain(settings, args.sample_events))
         elif args.command == "transform":
             transform(settings)
         else:

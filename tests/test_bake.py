@@ -131,6 +131,7 @@ DEFAULT_FILES = {
     "tests/model/test_train_evaluate.py",
     "tests/monitoring/__init__.py",
     "tests/monitoring/test_monitor.py",
+    "tests/monitoring/test_week_in_production.py",
     "tests/quality/__init__.py",
     "tests/quality/test_checks.py",
     "tests/quality/test_gate.py",

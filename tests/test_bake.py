@@ -135,6 +135,7 @@ DEFAULT_FILES = {
     "tests/monitoring/__init__.py",
     "tests/monitoring/test_alerts.py",
     "tests/monitoring/test_monitor.py",
+    "tests/monitoring/test_week_in_production.py",
     "tests/quality/__init__.py",
     "tests/quality/test_checks.py",
     "tests/quality/test_gate.py",

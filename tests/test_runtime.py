@@ -38,7 +38,9 @@ EXERCISES = {
     "tests/log/": set(),  # the event log: the same in every project
     "tests/test_resources.py": set(),
     "tests/test_story.py": set(),  # how a run tells what it did: the same in every project
-    "tests/monitoring/": set(),  # make monitor: the same in every project
+    "tests/monitoring/test_monitor.py": set(),  # make monitor: the same in every project
+    # A week served by the Lambda handler's local server, monitored, then retrained through both gates.
+    "tests/monitoring/test_week_in_production.py": PIPELINE,
     "tests/warehouse/": {"warehouse"},
     "tests/test_contract.py": {"data_quality"},  # the log's rules at dbt (on DuckDB) and at the gate
     "tests/quality/": {"data_quality"},

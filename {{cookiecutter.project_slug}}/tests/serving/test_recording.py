@@ -3,6 +3,7 @@ slows or breaks an answer."""
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +54,19 @@ def test_each_scored_session_is_recorded_with_what_the_model_received_and_answer
     assert len({event["event_id"] for event in events}) == 2
     assert [event["score"] for event in events] == [p[OUTPUT] for p in payload["predictions"]]
     assert events[1]["features"] == {name: SECOND[name] for name in FEATURES}
+
+
+def test_predictions_and_their_batch_are_dated_by_the_recorders_clock() -> None:
+    batches = Batches()
+    moment = datetime(2025, 3, 6, 14, 30, tzinfo=UTC)
+    recorder = Recorder(batches, max_seconds=60, clock=lambda: moment)
+
+    respond(body({"sessions": [SESSION]}), SCORER, recorder)
+    recorder.close()
+
+    [(batch_id, [event])] = batches.written
+    assert event["event_time"] == moment.isoformat()
+    assert batch_id.startswith("predictions-20250306T143000-")
 
 
 def test_a_refused_request_records_nothing() -> None:

@@ -57,6 +57,7 @@ shares as (
         days.predicted_on,
         days.predictions,
         feature_bins.feature,
+        feature_bins.same_all_day,
         greatest(feature_bins.reference_share, 0.0001) as expected,
         greatest(
             cast(coalesce(counts.n_values, 0) as {{ type_double() }}) / days.predictions, 0.0001
@@ -74,6 +75,7 @@ select
     predicted_on,
     feature,
     predictions,
+    same_all_day,
     sum((actual - expected) * ln(actual / expected)) as psi
 from shares
-group by predicted_on, feature, predictions
+group by predicted_on, feature, predictions, same_all_day

@@ -101,6 +101,8 @@ def markdown(
         lines += ["| feature | PSI | |", "|---|---:|---|"]
         for row in newest.itertuples():
             flag = "over the threshold" if row.psi > settings.max_feature_psi else ""
+            if row.same_all_day:
+                flag = "not judged: every session of a day has the same value"
             lines.append(f"| {row.feature} | {row.psi:.3f} | {flag} |")
         lines += ["", "## Predictions per day", "", "| day | predictions | mean score |", "|---|---:|---:|"]
         lines += [

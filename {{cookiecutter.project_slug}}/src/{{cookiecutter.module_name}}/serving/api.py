@@ -136,7 +136,9 @@ def answer(model: Model, sessions: Sequence[Any], recorder: Recorder | None = No
     if recorder is not None:
         key, output = model.inputs.key.name, model.inputs.output
         recorder.record(
-            prediction_events(new_request_id(), model.version, key, output, sessions, predictions)
+            prediction_events(
+                new_request_id(), model.version, key, output, sessions, predictions, when=recorder.clock()
+            )
         )
     return {"model_version": model.version, "predictions": predictions}
 

@@ -75,11 +75,28 @@ def batch_id(when: datetime | None = None) -> str:
     return f"predictions-{moment:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
 
 
-class Recorder:
-    """Buffers prediction events and writes them in batches from a background thread."""
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, write: Writer, *, max_events: int = 1000, max_seconds: float = 5.0) -> None:
+
+class Recorder:
+    """Buffers prediction events and writes them in batches from a background thread.
+
+    ``clock`` says when a prediction is made: the wall clock, unless a caller replaying traffic of other days
+    gives its own (tests/monitoring/test_week_in_production.py serves a week in seconds). A parameter rather
+    than a patched ``datetime``: the service's real path stays the one the test runs.
+    """
+
+    def __init__(
+        self,
+        write: Writer,
+        *,
+        max_events: int = 1000,
+        max_seconds: float = 5.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._write = write
+        self.clock = clock
         self._max_events = max_events
         self._max_seconds = max_seconds
         self._buffer: list[Event] = []
@@ -104,7 +121,7 @@ class Recorder:
         if not events:
             return
         try:
-            self._write(batch_id(), events)
+            self._write(batch_id(self.clock()), events)
         except Exception as error:  # a lost batch must never take the service down
             print(f"recording: {len(events)} prediction events were not written: {error}", file=sys.stderr)
 

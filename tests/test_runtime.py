@@ -39,6 +39,7 @@ EXERCISES = {
     "tests/test_resources.py": set(),
     "tests/test_story.py": set(),  # how a run tells what it did: the same in every project
     "tests/monitoring/test_monitor.py": set(),  # make monitor: the same in every project
+    "tests/monitoring/test_alerts.py": set(),  # the alert to the webhook: the same in every project
     # A week served by the Lambda handler's local server, monitored, then retrained through both gates.
     "tests/monitoring/test_week_in_production.py": PIPELINE,
     "tests/warehouse/": {"warehouse"},
@@ -51,6 +52,7 @@ EXERCISES = {
     "tests/test_bad_data_stops_the_run.py": PIPELINE,
     "tests/test_benchmarks.py": PIPELINE,
     "tests/test_flow.py": {"orchestrator"},
+    "tests/test_retraining.py": {"orchestrator"},  # make retrain runs the orchestrator's flow, monitoring on
     "tests/test_cli.py": {"orchestrator"},
     "tests/test_image.py": {"orchestrator"},  # the image starts the orchestrator's entry point
 }

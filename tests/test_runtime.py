@@ -5,13 +5,17 @@ orchestrator, warehouse, data-quality tool, tracker, model family and serving ta
 a user does first: `make setup`, the project's own tests, and `make run`. The default combination is not
 among them: `test_generated_project.py` does all of that and more with it, every test of its suite included.
 A combination then runs the tests that exercise one of its values the default bake does not have
-(``EXERCISES``): the log's tests, which no value touches, ran once already. Minutes each: marked slow.
+(``EXERCISES``): the log's tests, which no value touches, ran once already. Every production warehouse's bake
+keeps its log on a local S3 server, and the Snowflake bake's `make run` takes the production path, on an
+emulated Snowflake. Minutes each: marked slow.
 """
 
 import re
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -131,6 +135,102 @@ def log_on_object_storage(project: Path) -> Iterator[dict[str, str]]:
         server.wait(timeout=30)
 
 
+# The Snowflake bake's `make run` takes the production path, as a team at its scale would run it: the log
+# loaded into the raw tables, dbt-snowflake's prod build, and every stage after it reading the training set
+# back from Snowflake. Against fakesnow's server (a Snowflake emulator, from the project's own environment),
+# reached through the variables a private link or a proxy would set: nothing in the project is patched.
+def runs_on_prod_in(combination: Combination) -> bool:
+    return combination["warehouse"] == "snowflake"
+
+
+# The dev target's warehouse file, which the README says `make run` makes: on prod, dbt builds in Snowflake.
+DEV_WAREHOUSE = "data/warehouse.duckdb"
+
+# dbt-snowflake and the connector sign in with a key pair, as the prod profile says: a throwaway key, which
+# the emulator never checks.
+MAKE_KEY = """
+import sys
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+with open(sys.argv[1], "wb") as file:
+    file.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+"""
+
+# What the emulated account holds after the run, read through the project's own connection.
+COUNT_ROWS = """
+import sys
+from contextlib import closing
+from {package}.warehouse.production import connect
+with closing(connect()) as database, closing(database.cursor()) as cursor:
+    for table in sys.argv[1:]:
+        cursor.execute(f"select count(*) from {{table}}")
+        print(table, cursor.fetchone()[0])
+"""
+
+
+@contextmanager
+def emulated_snowflake(project: Path, scratch: Path) -> Iterator[dict[str, str]]:
+    """fakesnow's server on localhost, and the environment that makes it the project's prod warehouse."""
+    port = free_port()
+    key = scratch / "snowflake-key.p8"
+    run([".venv/bin/python", "-c", MAKE_KEY, str(key)], cwd=project)
+    with (scratch / "fakesnow.log").open("wb") as log:
+        server = subprocess.Popen(
+            [project / ".venv/bin/fakesnow", "--host", "127.0.0.1", "-p", str(port), "-s"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(
+                f"fakesnow's server never answered:\n{(scratch / 'fakesnow.log').read_text()[-3000:]}"
+            )
+        yield {
+            "DBT_TARGET": "prod",
+            "SNOWFLAKE_ACCOUNT": "runtime",
+            "SNOWFLAKE_USER": "pipeline",
+            "SNOWFLAKE_PRIVATE_KEY_PATH": str(key),
+            "SNOWFLAKE_ROLE": "transformer",
+            "SNOWFLAKE_WAREHOUSE": "transforming",
+            "SNOWFLAKE_DATABASE": "analytics_db",
+            "SNOWFLAKE_HOST": "127.0.0.1",
+            "SNOWFLAKE_PORT": str(port),
+            "SNOWFLAKE_PROTOCOL": "http",
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def assert_the_training_set_came_from_snowflake(
+    project: Path, pipeline: str, environment: dict[str, str]
+) -> None:
+    """The log's events are in the emulated account's raw table, the quality gate judged the training set dbt
+    built there, row for row, and no local warehouse was built."""
+    [package] = [path.name for path in (project / "src").iterdir() if path.is_dir()]
+    script = COUNT_ROWS.format(package=package)
+    counted = run(
+        [".venv/bin/python", "-c", script, "raw.events", "analytics.training_set"],
+        cwd=project,
+        env=environment,
+    )
+    held = dict(line.split() for line in counted.splitlines() if line.startswith(("raw.", "analytics.")))
+    appended = re.search(r"^log\s+([\d,]+) events appended", pipeline, re.MULTILINE)
+    judged = re.search(r"passed on ([\d,]+) rows of the training set", pipeline)
+    assert appended and judged, pipeline[-3000:]
+    assert int(held["raw.events"]) == int(appended[1].replace(",", "")), (held, pipeline[-3000:])
+    assert int(held["analytics.training_set"]) == int(judged[1].replace(",", "")), (held, pipeline[-3000:])
+    assert not (project / DEV_WAREHOUSE).exists(), "the prod run built the dev warehouse file"
+
+
 def selection(project: Path, combination: Combination) -> list[str]:
     """pytest's arguments for the project's test files that exercise one of ``combination``'s values the
     default bake lacks, less the end-to-end run `make run` repeats."""
@@ -151,7 +251,7 @@ def selection(project: Path, combination: Combination) -> list[str]:
 
 @pytest.mark.parametrize("combination", RUNTIME, ids=label)
 def test_sets_up_passes_its_own_tests_and_runs(
-    combination: Combination, cookies_session, project_env: dict[str, str]
+    combination: Combination, cookies_session, project_env: dict[str, str], tmp_path: Path
 ) -> None:
     project = bake(cookies_session, **combination)
     run("git init -q && git add -A", cwd=project)
@@ -168,9 +268,14 @@ def test_sets_up_passes_its_own_tests_and_runs(
     selected = selection(project, combination)
     tests = run([*PROJECT_TESTS, *selected], cwd=project, env=project_env)
     if log_on_object_storage_in(combination):
-        with log_on_object_storage(project) as storage:
-            pipeline = run("make run EVENTS=30000", cwd=project, env=project_env | storage)
-            status = run("make log-status", cwd=project, env=project_env | storage)
+        with ExitStack() as services:
+            environment = project_env | services.enter_context(log_on_object_storage(project))
+            if runs_on_prod_in(combination):
+                environment |= services.enter_context(emulated_snowflake(project, tmp_path))
+            pipeline = run("make run EVENTS=30000", cwd=project, env=environment)
+            status = run("make log-status", cwd=project, env=environment)
+            if runs_on_prod_in(combination):
+                assert_the_training_set_came_from_snowflake(project, pipeline, environment)
         assert "files of the log on object storage copied to" in pipeline, pipeline[-3000:]
         assert re.search(r"^[1-9][\d,]* batches: ", status, re.MULTILINE), status
     else:
@@ -186,4 +291,6 @@ def test_sets_up_passes_its_own_tests_and_runs(
     assert (project / "artifacts" / "accepted" / "evaluation" / "metrics.json").exists()
     if combination["orchestrator"] == "prefect":
         assert (project / ".prefect" / "prefect.db").exists(), "run history should stay in PREFECT_HOME"
-    assert_docs_hold_after_run(project, pipeline)
+    assert_docs_hold_after_run(
+        project, pipeline, not_made={DEV_WAREHOUSE} if runs_on_prod_in(combination) else ()
+    )

@@ -29,6 +29,7 @@ from {{ cookiecutter.module_name }}.warehouse.load_raw import (
     put_statement,
 )
 from {{ cookiecutter.module_name }}.warehouse.production import (
+    ADDRESS_VARIABLES,
     REQUIRED_VARIABLES,
     connect,
     connection_parameters,
@@ -51,7 +52,7 @@ def snowflake_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, f"test-{name.lower()}")
     monkeypatch.setenv("SNOWFLAKE_DATABASE", "analytics_db")
     monkeypatch.delenv("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE", raising=False)
-    for name in ("DBT_SCHEMA", "DBT_RAW_SCHEMA"):
+    for name in ("DBT_SCHEMA", "DBT_RAW_SCHEMA", *ADDRESS_VARIABLES.values()):
         monkeypatch.delenv(name, raising=False)
     # fakesnow 0.12 lacks the connector's fetch_arrow_all, which production.py reads with (the connector's
     # pandas helpers require pandas < 3): the same rows, from the emulator's own answer as a DataFrame.
@@ -175,6 +176,24 @@ def test_the_connection_uses_the_key_pair_and_sends_no_telemetry() -> None:
     assert parameters["private_key_file_pwd"] is None
     assert "password" not in parameters
     assert parameters["session_parameters"] == {"CLIENT_TELEMETRY_ENABLED": False}
+    # The connector derives the account's own host only when it is given no host at all.
+    assert not {"host", "port", "protocol"} & parameters.keys()
+
+
+@pytest.mark.usefixtures("snowflake_account")
+def test_a_host_port_and_protocol_set_in_the_environment_are_where_it_connects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SNOWFLAKE_HOST", "127.0.0.1")
+    monkeypatch.setenv("SNOWFLAKE_PORT", "8090")
+    monkeypatch.setenv("SNOWFLAKE_PROTOCOL", "http")
+
+    parameters = connection_parameters()
+
+    assert (parameters["host"], parameters["port"], parameters["protocol"]) == ("127.0.0.1", 8090, "http")
+    monkeypatch.setenv("SNOWFLAKE_PORT", "eighty")
+    with pytest.raises(WarehouseError, match="SNOWFLAKE_PORT='eighty' is not a port number"):
+        connection_parameters()
 
 
 def test_missing_credentials_are_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,11 +1,13 @@
 """The production warehouse on Snowflake: the connection, the schemas dbt builds into, the training set.
 
 Snowflake is reached with the variables dbt's prod profile reads (``SNOWFLAKE_ACCOUNT``, ``SNOWFLAKE_USER``,
-``SNOWFLAKE_PRIVATE_KEY_PATH``, ``SNOWFLAKE_ROLE``, ``SNOWFLAKE_WAREHOUSE``, ``SNOWFLAKE_DATABASE``), so a
-build and every read after it see the same database.
+``SNOWFLAKE_PRIVATE_KEY_PATH``, ``SNOWFLAKE_ROLE``, ``SNOWFLAKE_WAREHOUSE``, ``SNOWFLAKE_DATABASE``, and
+``SNOWFLAKE_HOST``, ``SNOWFLAKE_PORT``, ``SNOWFLAKE_PROTOCOL`` when set), so a build and every read after it
+see the same database.
 
 tests/warehouse/test_warehouse.py checks the connection parameters, and runs a prod build and the training
-set's read against fakesnow, a Snowflake emulator behind the real connector; sign-in is proven by a real run.
+set's read against fakesnow, a Snowflake emulator behind the real connector; the template's runtime tier runs
+`DBT_TARGET=prod make run` against fakesnow's server. Sign-in is proven by a real run.
 """
 
 import os
@@ -29,6 +31,9 @@ REQUIRED_VARIABLES = (
     "SNOWFLAKE_WAREHOUSE",
     "SNOWFLAKE_DATABASE",
 )
+# Where Snowflake answers, as in the prod profile; unset, the connector takes the account's own host over
+# HTTPS on 443. Set for a private link, a proxy, or an emulator (the template runs `make run` against one).
+ADDRESS_VARIABLES = {"host": "SNOWFLAKE_HOST", "port": "SNOWFLAKE_PORT", "protocol": "SNOWFLAKE_PROTOCOL"}
 # Schema names are written into SQL unquoted, as dbt writes them: Snowflake folds them to upper case.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 # Snowflake's "object does not exist or not authorized".
@@ -71,7 +76,22 @@ def connection_parameters() -> dict[str, Any]:
         "login_timeout": 30,
         # The connector reports its own usage to Snowflake by default; nothing here phones home.
         "session_parameters": {"CLIENT_TELEMETRY_ENABLED": False},
+        **_address(),
     }
+
+
+def _address() -> dict[str, str | int]:
+    """The host, port and protocol that are set: the connector derives the host from the account only when
+    it is given none."""
+    address: dict[str, str | int] = {
+        key: os.environ[name] for key, name in ADDRESS_VARIABLES.items() if os.environ.get(name)
+    }
+    if "port" in address:
+        port = str(address["port"])
+        if not port.isdigit():
+            raise WarehouseError(f"SNOWFLAKE_PORT={port!r} is not a port number: use digits, such as 443")
+        address["port"] = int(port)
+    return address
 
 
 def connect() -> SnowflakeConnection:

@@ -46,14 +46,20 @@ def copy_of_template(folder: Path) -> Path:
     return copy
 
 
-def create(template: Path, where: Path, project_env: dict[str, str], **answers: str) -> Path:
-    """`cruft create` a project, commit it and set it up, as a team would on day one."""
+def generated(template: Path, where: Path, **answers: str) -> Path:
+    """A project made with `cruft create` in the new folder ``where``, committed on its main branch."""
     where.mkdir()
     command = [CRUFT, "create", str(template), "--no-input", "--output-dir", str(where)]
     run([*command, "--extra-context", json.dumps(answers)], cwd=where)
     [project] = where.iterdir()
     run(["git", "init", "-q", "-b", "main"], cwd=project)
     commit(project, "Generated from rs-template")
+    return project
+
+
+def create(template: Path, where: Path, project_env: dict[str, str], **answers: str) -> Path:
+    """`cruft create` a project, commit it and set it up, as a team would on day one."""
+    project = generated(template, where, **answers)
     run("make setup", cwd=project, env=project_env)
     run(["git", "add", "uv.lock"], cwd=project)
     commit(project, "Lock the dependencies")
@@ -190,12 +196,7 @@ NEW_ENTRY = "- The sample has 250000 events by default. **To do:** nothing, unle
 def hosted(template: Path, where: Path, **answers: str) -> Path:
     """A project made with `cruft create` and pushed to its host (a bare repository), not set up: the
     scheduled job's script needs cruft alone, which the template's own environment has."""
-    where.mkdir()
-    command = [CRUFT, "create", str(template), "--no-input", "--output-dir", str(where)]
-    run([*command, "--extra-context", json.dumps(answers)], cwd=where)
-    [project] = where.iterdir()
-    run(["git", "init", "-q", "-b", "main"], cwd=project)
-    commit(project, "Generated from rs-template")
+    project = generated(template, where, **answers)
     run(["git", "init", "-q", "--bare", str(where / "host.git")], cwd=where)
     run(["git", "remote", "add", "origin", str(where / "host.git")], cwd=project)
     run(["git", "push", "-q", "origin", "main"], cwd=project)

@@ -56,19 +56,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     run_parser = commands.add_parser("run", help="every stage in order, as `make run` does")
-    run_parser.add_argument(
-        "--sample-events",
-        type=int,
-        default=pipeline.DEFAULT_SAMPLE_EVENTS,
-        help="size of the sample log created when the log is empty",
-    )
     retrain_parser = commands.add_parser("retrain", help="the monitoring gate, then run; alerts on failure")
-    retrain_parser.add_argument(
-        "--sample-events",
-        type=int,
-        default=pipeline.DEFAULT_SAMPLE_EVENTS,
-        help="size of the sample log created when the log is empty",
-    )
+    for pipeline_parser in (run_parser, retrain_parser):
+        pipeline_parser.add_argument(
+            "--sample-events",
+            type=int,
+            default=pipeline.DEFAULT_SAMPLE_EVENTS,
+            help="size of the sample log created when the log is empty",
+        )
     commands.add_parser("transform", help="rebuild the warehouse from the log (dbt build)")
     commands.add_parser("check", help="the quality gate on the warehouse's training set")
     args = parser.parse_args(argv)

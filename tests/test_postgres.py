@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,10 +99,8 @@ def free_port() -> int:
         return port
 
 
-# Session-scoped, as are the two below: pytest-xdist may run other files' tests in between, which ends
-# module-scoped fixtures and would start a second server and set up a second project.
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
+@contextmanager
+def postgres_server() -> Iterator[Postgres]:
     """A throwaway cluster on a free localhost port, stopped and deleted whatever happens."""
     binaries = server_binaries()
     root = Path(tempfile.mkdtemp(prefix="rs-template-postgres-"))
@@ -133,6 +132,14 @@ def postgres() -> Iterator[Postgres]:
         stop = [*pg_ctl, "--mode", "immediate", "--wait", "stop"]
         subprocess.run(stop, cwd=root, capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
+
+
+# Session-scoped, as are the two below: pytest-xdist may run other files' tests in between, which ends
+# module-scoped fixtures and would start a second server and set up a second project.
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    with postgres_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ a user does first: `make setup`, the project's own tests, and `make run`. The de
 among them: `test_generated_project.py` does all of that and more with it, every test of its suite included.
 A combination then runs the tests that exercise one of its values the default bake does not have
 (``EXERCISES``): the log's tests, which no value touches, ran once already. Every production warehouse's bake
-keeps its log on a local S3 server, and the Snowflake bake's `make run` takes the production path, on an
-emulated Snowflake. Minutes each: marked slow.
+keeps its log on a local S3 server, and the Postgres and Snowflake bakes' `make run` take the production path,
+on a throwaway PostgreSQL server and an emulated Snowflake. Minutes each: marked slow.
 """
 
 import re
@@ -24,7 +24,7 @@ from .combinations import STACK, Combination, covering, label
 from .conftest import PROJECT_TESTS, TEMPLATE, assert_hook_refuses_environment, bake, run
 from .test_docs import assert_docs_hold_after_run
 from .test_generated_project import assert_the_run_told_its_story
-from .test_postgres import free_port
+from .test_postgres import free_port, postgres_server
 
 pytestmark = pytest.mark.slow
 
@@ -135,15 +135,17 @@ def log_on_object_storage(project: Path) -> Iterator[dict[str, str]]:
         server.wait(timeout=30)
 
 
-# The Snowflake bake's `make run` takes the production path, as a team at its scale would run it: the log
-# loaded into the raw tables, dbt-snowflake's prod build, and every stage after it reading the training set
-# back from Snowflake. Against fakesnow's server (a Snowflake emulator, from the project's own environment),
-# reached through the variables a private link or a proxy would set: nothing in the project is patched.
+# The Postgres and Snowflake bakes' `make run` take the production path, as a team at their scale would run
+# it: the log loaded into the raw tables, the warehouse's prod build, and every stage after it reading the
+# training set back from the warehouse. Against a throwaway PostgreSQL server (test_postgres.py's) and
+# fakesnow's server (a Snowflake emulator, from the project's own environment), reached through the variables
+# a team's .env, a private link or a proxy would set: nothing in the project is patched. BigQuery has no
+# engine that runs offline: its bake runs on the dev target, its client calls are unit-tested.
 def runs_on_prod_in(combination: Combination) -> bool:
-    return combination["warehouse"] == "snowflake"
+    return combination["warehouse"] in {"postgres", "snowflake"}
 
 
-# The dev target's warehouse file, which the README says `make run` makes: on prod, dbt builds in Snowflake.
+# The dev target's warehouse file, which the README says `make run` makes: on prod, dbt builds in the warehouse.
 DEV_WAREHOUSE = "data/warehouse.duckdb"
 
 # dbt-snowflake and the connector sign in with a key pair, as the prod profile says: a throwaway key, which
@@ -210,11 +212,22 @@ def emulated_snowflake(project: Path, scratch: Path) -> Iterator[dict[str, str]]
         server.wait(timeout=30)
 
 
-def assert_the_training_set_came_from_snowflake(
+@contextmanager
+def production_warehouse(warehouse: str, project: Path, scratch: Path) -> Iterator[dict[str, str]]:
+    """The warehouse's server on localhost, and the environment that makes it the project's prod target."""
+    if warehouse == "snowflake":
+        with emulated_snowflake(project, scratch) as environment:
+            yield environment
+    else:
+        with postgres_server() as server:
+            yield server.env | {"DBT_TARGET": "prod"}
+
+
+def assert_the_training_set_came_from_the_warehouse(
     project: Path, pipeline: str, environment: dict[str, str]
 ) -> None:
-    """The log's events are in the emulated account's raw table, the quality gate judged the training set dbt
-    built there, row for row, and no local warehouse was built."""
+    """The log's events are in the warehouse's raw table, the quality gate judged the training set dbt built
+    there, row for row, and no local warehouse was built."""
     [package] = [path.name for path in (project / "src").iterdir() if path.is_dir()]
     script = COUNT_ROWS.format(package=package)
     counted = run(
@@ -223,6 +236,7 @@ def assert_the_training_set_came_from_snowflake(
         env=environment,
     )
     held = dict(line.split() for line in counted.splitlines() if line.startswith(("raw.", "analytics.")))
+    assert re.search(r"^transform\s+loaded [1-9][\d,]* batch", pipeline, re.MULTILINE), pipeline[-3000:]
     appended = re.search(r"^log\s+([\d,]+) events appended", pipeline, re.MULTILINE)
     judged = re.search(r"passed on ([\d,]+) rows of the training set", pipeline)
     assert appended and judged, pipeline[-3000:]
@@ -271,11 +285,12 @@ def test_sets_up_passes_its_own_tests_and_runs(
         with ExitStack() as services:
             environment = project_env | services.enter_context(log_on_object_storage(project))
             if runs_on_prod_in(combination):
-                environment |= services.enter_context(emulated_snowflake(project, tmp_path))
+                warehouse = production_warehouse(combination["warehouse"], project, tmp_path)
+                environment |= services.enter_context(warehouse)
             pipeline = run("make run EVENTS=30000", cwd=project, env=environment)
             status = run("make log-status", cwd=project, env=environment)
             if runs_on_prod_in(combination):
-                assert_the_training_set_came_from_snowflake(project, pipeline, environment)
+                assert_the_training_set_came_from_the_warehouse(project, pipeline, environment)
         assert "files of the log on object storage copied to" in pipeline, pipeline[-3000:]
         assert re.search(r"^[1-9][\d,]* batches: ", status, re.MULTILINE), status
     else:

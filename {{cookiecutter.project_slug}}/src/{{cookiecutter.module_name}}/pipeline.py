@@ -106,7 +106,8 @@ def build_tables(settings: Settings) -> "TransformResult":
         # Only here: the production client is slow to import, and dev never needs it.
         from .warehouse.load_raw import load_new_batches
 
-        load_new_batches(settings)
+        for line in str(load_new_batches(settings)).splitlines():
+            say("transform", line)
     from .log.events import log_files
 
     files = log_files(settings)

@@ -7,5 +7,6 @@ fills before each prod build; a DuckDB warehouse file needs no such copy.
 from ..settings import Settings
 
 
-def load_new_batches(settings: Settings | None = None) -> None:
+def load_new_batches(settings: Settings | None = None) -> str:
     """What the pipeline calls before a prod build: on DuckDB, there is nothing to copy."""
+    return "nothing to load: on DuckDB, dbt reads the log's files where they are"

@@ -3,6 +3,7 @@ one step, even when the process is killed at any moment of packaging."""
 
 import io
 import json
+import os
 import pickle
 import signal
 import subprocess
@@ -91,24 +92,88 @@ def test_without_an_accepted_model_packaging_says_to_run_the_pipeline(settings: 
 
 
 # Packages the same model over and over, each time in a new run carrying the evidence a run's gate and
-# evaluation would have written, saying when each is done, until it is killed.
+# evaluation would have written, saying when each is done, until it is killed. One process imports what
+# packaging needs once (seconds of imports, PyTorch's above all), then forks a packager each time it reads
+# `start`: every packager is a process of its own that a SIGKILL ends mid-write, and a kill costs no start-up.
+# Nothing runs in the parent but imports, so no library's threads are forked half-way.
 PACKAGER = f"""
-import pickle, shutil, sys
+import importlib, os, pickle, shutil, sys
 from {PACKAGE} import pipeline
 from {PACKAGE}.runs import accepted, begin
 from {PACKAGE}.settings import Settings
 
-settings = Settings(workspace=sys.argv[1])
-with open(sys.argv[2], "rb") as saved:
-    model, metrics = pickle.load(saved)
-print("ready", flush=True)
-while True:
-    previous, run = accepted(settings), begin(settings)
-    for evidence in ("quality", "evaluation"):
-        shutil.copytree(previous.dir / evidence, run.dir / evidence)
-    pipeline.package_model(model, metrics, settings, run)
-    print("packaged", flush=True)
+workspace, saved, *modules = sys.argv[1:]
+for module in modules:
+    importlib.import_module(module)
+for command in sys.stdin:
+    if command.startswith("reap"):
+        _, status = os.waitpid(int(command.split()[1]), 0)
+        print("exit", os.waitstatus_to_exitcode(status), flush=True)
+        continue
+    sys.stdout.flush()
+    packager = os.fork()
+    if packager:
+        print("packager", packager, flush=True)
+        continue
+    try:
+        settings = Settings(workspace=workspace)
+        with open(saved, "rb") as file:
+            model, metrics = pickle.load(file)
+        while True:
+            previous, run = accepted(settings), begin(settings)
+            for evidence in ("quality", "evaluation"):
+                shutil.copytree(previous.dir / evidence, run.dir / evidence)
+            pipeline.package_model(model, metrics, settings, run)
+            print("packaged", flush=True)
+    finally:
+        os._exit(1)
 """
+# What packaging imports, for the packagers' parent to import once.
+PACKAGING_MODULES = [
+    f"{PACKAGE}.{module}"
+    for module in ("model.tracking", "release.package", "release.promotion", "training_set", "warehouse.read")
+]
+
+
+class Packagers:
+    """The packagers' parent: starts a packager, waits for its output, kills it."""
+
+    def __init__(self, workspace: Path, saved: Path, model_module: str) -> None:
+        self.parent = subprocess.Popen(
+            [sys.executable, "-c", PACKAGER, str(workspace), str(saved), model_module, *PACKAGING_MODULES],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def command(self, line: str) -> None:
+        assert self.parent.stdin is not None
+        self.parent.stdin.write(f"{line}\n")
+        self.parent.stdin.flush()
+
+    def read_until(self, word: str) -> str:
+        """The next line starting with ``word``; the packagers' own lines (the stage's story) are skipped."""
+        assert self.parent.stdout is not None
+        while line := self.parent.stdout.readline():
+            if line.startswith(word):
+                return line.split(maxsplit=1)[-1].strip()
+        raise AssertionError(f"the packagers' parent ended (exit {self.parent.wait()}) before saying {word}")
+
+    def start(self) -> int:
+        self.command("start")
+        return int(self.read_until("packager "))
+
+    def kill(self, packager: int) -> int:
+        """SIGKILL ``packager``; returns its exit code as its parent saw it."""
+        os.kill(packager, signal.SIGKILL)
+        self.command(f"reap {packager}")
+        return int(self.read_until("exit "))
+
+    def close(self) -> None:
+        self.parent.kill()
+        self.parent.wait(timeout=60)
+
+
 MIN_KILLS, MAX_KILLS = 10, 25
 
 
@@ -159,39 +224,27 @@ def test_packaging_killed_at_any_moment_leaves_one_whole_accepted_run(
     saved = tmp_path / "model.pickle"
     saved.write_bytes(pickle.dumps((trained.model, {"average_precision": 0.5})))
     rng = np.random.default_rng(2025)
+    packagers = Packagers(accepted_run.workspace, saved, type(trained.model).__module__)
+    try:
+        # How long one packaging takes on this machine, as loaded as it is now: the kills below land anywhere
+        # in one and a half of it, so that some land mid-package and some after a packaging finished, on a
+        # fast laptop as on a busy CI runner.
+        started, packager = time.monotonic(), packagers.start()
+        packagers.read_until("packaged")
+        one_packaging = time.monotonic() - started
+        assert packagers.kill(packager) == -signal.SIGKILL
 
-    def start_packager() -> subprocess.Popen[str]:
-        packager = subprocess.Popen(
-            [sys.executable, "-c", PACKAGER, str(accepted_run.workspace), str(saved)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert packager.stdout is not None and packager.stdout.readline().strip() == "ready"
-        return packager
+        versions, mid_package, kills = {assert_one_accepted_version(accepted_run)}, 0, 0
+        while kills < MAX_KILLS and not enough(kills, mid_package, versions):
+            packager = packagers.start()
+            time.sleep(rng.uniform(0.0, 1.5 * one_packaging))
+            assert packagers.kill(packager) == -signal.SIGKILL
+            kills += 1
 
-    # How long one packaging takes on this machine, as loaded as it is now: the kills below land anywhere in
-    # one and a half of it, so that some land mid-package and some after a packaging finished, on a fast
-    # laptop as on a busy CI runner.
-    packager, started = start_packager(), time.monotonic()
-    assert packager.stdout is not None
-    while (line := packager.stdout.readline()) and line.strip() != "packaged":
-        pass  # the stage's own story line
-    assert line, "the packager stopped before packaging once"
-    one_packaging = time.monotonic() - started
-    packager.send_signal(signal.SIGKILL)
-    packager.wait(timeout=60)
-
-    versions, mid_package, kills = {assert_one_accepted_version(accepted_run)}, 0, 0
-    while kills < MAX_KILLS and not enough(kills, mid_package, versions):
-        packager = start_packager()
-        time.sleep(rng.uniform(0.0, 1.5 * one_packaging))
-        packager.send_signal(signal.SIGKILL)
-        packager.wait(timeout=60)
-        assert packager.returncode == -signal.SIGKILL
-        kills += 1
-
-        versions.add(assert_one_accepted_version(accepted_run))
-        mid_package += any(Run(folder).outcome() is None for folder in accepted_run.runs_dir.iterdir())
+            versions.add(assert_one_accepted_version(accepted_run))
+            mid_package += any(Run(folder).outcome() is None for folder in accepted_run.runs_dir.iterdir())
+    finally:
+        packagers.close()
 
     assert mid_package >= kills // 3, "too few kills landed while a run was being packaged"
     assert len(versions) > 1, "no packaging finished between kills: the kills proved nothing"

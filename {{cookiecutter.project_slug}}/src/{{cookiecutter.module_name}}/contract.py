@@ -45,6 +45,7 @@ FIELD_KEYS = {
     "normalize",
     "not_before",
     "max_hours_after_ingest",
+    "grows_with_log_age",
 }
 # The log's own columns (event_log.ENVELOPE): no event field may take their names.
 ENVELOPE = {"ingest_time", "source", "batch_id", "extras"}
@@ -85,6 +86,9 @@ class Field:
     normalize: tuple[str, ...] = ()
     not_before: datetime | None = None
     max_hours_after_ingest: float | None = None
+    # A feature that counts from the log's first event (a shopper's prior sessions): its values rise as the
+    # log ages, so the monitoring gate judges its drift against recent predictions, not the training split.
+    grows_with_log_age: bool = False
 
     def normalized(self, text: str) -> str:
         """The value as the staging model reads it: SQL's trim (spaces only) and ASCII lowercasing."""
@@ -506,6 +510,7 @@ def _field(name: str, rules: Any, where: str) -> Field:
     allowed = rules.get("allowed")
     expected_types = {
         "required": bool,
+        "grows_with_log_age": bool,
         "max_length": int,
         "max_hours_after_ingest": int | float,
         "allowed": list,
@@ -539,6 +544,7 @@ def _field(name: str, rules: Any, where: str) -> Field:
             not_before.replace(tzinfo=not_before.tzinfo or UTC).astimezone(UTC) if not_before else None
         ),
         max_hours_after_ingest=rules.get("max_hours_after_ingest"),
+        grows_with_log_age=bool(rules.get("grows_with_log_age", False)),
     )
     if field.allowed is not None:
         wrong = [value for value in field.allowed if field.problem(value) is not None]

@@ -397,6 +397,12 @@ def load(path: Path = CONTRACT_PATH) -> Contract:
                 f"training_set.{role} must name one of its columns, not {training.get(role)!r}"
             )
     _check_training_set(training, columns)
+    # Only a feature is monitored for drift: the flag anywhere else would change nothing, so it is a mistake.
+    misplaced = [field.name for field in (*event_fields, *columns) if field.grows_with_log_age]
+    if misplaced:
+        raise ContractError(
+            f"{misplaced} say grows_with_log_age, which only training_set.features take: move or remove it"
+        )
     reserved = sorted({field.name for field in event_fields} & ENVELOPE)
     if reserved:
         raise ContractError(f"events.fields: {reserved} are the log's own columns: name the fields otherwise")

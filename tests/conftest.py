@@ -32,6 +32,8 @@ DBT_VARS = json.dumps(
         "features": "n_pageviews,is_weekend",
         "max_feature_psi": "0.2",
         "min_predictions_per_day": "100",
+        "recent_reference_days": "3",
+        "log_age_features": "",
         "monitor_days": "7",
         "outcome_days": "1",
     }

@@ -44,7 +44,8 @@ EXERCISES = {
     "tests/test_story.py": set(),  # how a run tells what it did: the same in every project
     "tests/monitoring/test_monitor.py": set(),  # make monitor: the same in every project
     "tests/monitoring/test_alerts.py": set(),  # the alert to the webhook: the same in every project
-    # A week served by the Lambda handler's local server, monitored, then retrained through both gates.
+    # A week scored the serving target's way (its local server over HTTP, or the nightly batch predictions),
+    # monitored, then retrained through both gates.
     "tests/monitoring/test_week_in_production.py": PIPELINE,
     "tests/warehouse/": {"warehouse"},
     "tests/test_contract.py": {"data_quality"},  # the log's rules at dbt (on DuckDB) and at the gate

@@ -129,6 +129,16 @@ def declared(tmp_path: Path, old: str, new: str) -> Path:
             "allowed values ['no', 'yes'] are not integer values",
         ),
         ("[events]\ndescription", "[event]\ndescription", "contract.toml has unknown keys ['event']"),
+        (
+            'started before this one."\ngrows_with_log_age = true',
+            'started before this one."\ngrows_with_log_age = "yes"',
+            "grows_with_log_age = 'yes' is not the kind of value grows_with_log_age takes",
+        ),
+        (
+            "max_length = 128",
+            "max_length = 128\ngrows_with_log_age = true",
+            "say grows_with_log_age, which only training_set.features take",
+        ),
     ],
 )
 def test_a_broken_contract_is_refused_in_one_line_naming_the_entry(

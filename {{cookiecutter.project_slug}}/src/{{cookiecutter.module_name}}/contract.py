@@ -45,6 +45,7 @@ FIELD_KEYS = {
     "normalize",
     "not_before",
     "max_hours_after_ingest",
+    "grows_with_log_age",
 }
 # The log's own columns (event_log.ENVELOPE): no event field may take their names.
 ENVELOPE = {"ingest_time", "source", "batch_id", "extras"}
@@ -85,6 +86,9 @@ class Field:
     normalize: tuple[str, ...] = ()
     not_before: datetime | None = None
     max_hours_after_ingest: float | None = None
+    # A feature that counts from the log's first event (a shopper's prior sessions): its values rise as the
+    # log ages, so the monitoring gate judges its drift against recent predictions, not the training split.
+    grows_with_log_age: bool = False
 
     def normalized(self, text: str) -> str:
         """The value as the staging model reads it: SQL's trim (spaces only) and ASCII lowercasing."""
@@ -393,6 +397,12 @@ def load(path: Path = CONTRACT_PATH) -> Contract:
                 f"training_set.{role} must name one of its columns, not {training.get(role)!r}"
             )
     _check_training_set(training, columns)
+    # Only a feature is monitored for drift: the flag anywhere else would change nothing, so it is a mistake.
+    misplaced = [field.name for field in (*event_fields, *columns) if field.grows_with_log_age]
+    if misplaced:
+        raise ContractError(
+            f"{misplaced} say grows_with_log_age, which only training_set.features take: move or remove it"
+        )
     reserved = sorted({field.name for field in event_fields} & ENVELOPE)
     if reserved:
         raise ContractError(f"events.fields: {reserved} are the log's own columns: name the fields otherwise")
@@ -506,6 +516,7 @@ def _field(name: str, rules: Any, where: str) -> Field:
     allowed = rules.get("allowed")
     expected_types = {
         "required": bool,
+        "grows_with_log_age": bool,
         "max_length": int,
         "max_hours_after_ingest": int | float,
         "allowed": list,
@@ -539,6 +550,7 @@ def _field(name: str, rules: Any, where: str) -> Field:
             not_before.replace(tzinfo=not_before.tzinfo or UTC).astimezone(UTC) if not_before else None
         ),
         max_hours_after_ingest=rules.get("max_hours_after_ingest"),
+        grows_with_log_age=bool(rules.get("grows_with_log_age", False)),
     )
     if field.allowed is not None:
         wrong = [value for value in field.allowed if field.problem(value) is not None]

@@ -1,15 +1,16 @@
 """`make monitor` on the accepted model: predictions recorded over two days, the second with one feature
 shifted; the monitoring gate flags that feature on that day and nothing before, joins outcomes by session,
-and writes a report with the verdict on top."""
+and writes a report with the verdict on top. A normal week, whose shoppers' history grows as the log ages,
+is flagged on no day; the Brier check judges only a day with enough outcomes, and says so."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.module_name }}.log.events import append_batch
 from {{ cookiecutter.module_name }}.log.predictions import log_writer
-from {{ cookiecutter.module_name }}.monitoring import gate
+from {{ cookiecutter.module_name }}.monitoring import gate, report
 from {{ cookiecutter.module_name }}.quality.gate import Failure
 from {{ cookiecutter.module_name }}.runs import Run
 from {{ cookiecutter.module_name }}.serving.api import score_sessions
@@ -19,8 +20,12 @@ from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import FEATURES, KEY, LABEL, OUTPUT, SPLIT
 from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
 
+from .week import DAYS, append_week, on_days, week_after_sample
+
 SHIFTED = FEATURES[0]
 PER_DAY = 300
+# The contract's features counting from the log's first event, judged against recent predictions.
+GROWING = ("prior_sessions", "prior_purchases")
 
 
 def record(settings: Settings, sessions: pd.DataFrame, day: datetime) -> None:
@@ -71,6 +76,87 @@ def test_a_shifted_feature_is_flagged_on_the_day_it_shifted_and_not_before(accep
     assert f"{SHIFTED}: PSI at most 0.2 (max_feature_psi) failed" in found.report_path.read_text()
     for plot in ("drift.png", "scores.png", "performance.png"):
         assert (settings.monitoring_dir / plot).stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_a_normal_week_is_flagged_on_no_day_though_the_shoppers_history_grows(accepted_run: Settings) -> None:
+    settings = accepted_run
+    days = week_after_sample(settings)
+    week = append_week(settings, days)
+    started_on = pd.to_datetime(week["session_start"]).dt.date
+    for day in days:
+        record(settings, week[started_on == day], datetime.combine(day, time(), tzinfo=UTC))
+
+    found = gate.check(settings)
+
+    assert found.failures == []
+    # The shoppers keep coming back: against the training split their history would read as drifted.
+    train = load_training_set(settings)
+    train = train[train[SPLIT] == "train"]
+    assert week["prior_sessions"].mean() > 2 * train["prior_sessions"].mean()
+    drift = on_days(found.tables["feature_drift"], days)
+    growing = drift[drift["feature"].isin(GROWING)]
+    # Each judged against the days before it: from the second day, once there are some.
+    assert sorted(growing["predicted_on"].astype(str).str[:10].unique()) == [str(day) for day in days[1:]]
+    assert growing["against_recent"].all()
+    assert not drift[~drift["feature"].isin(GROWING)]["against_recent"].any()
+    assert len(on_days(found.tables["daily_predictions"], days)) == DAYS
+
+
+def realised_day(outcomes: int, brier: float) -> pd.DataFrame:
+    """realised_performance's row for one day."""
+    return pd.DataFrame(
+        {
+            "predicted_on": [pd.Timestamp(date(2026, 1, 2))],
+            "predictions_with_outcome": [outcomes],
+            "expected_rate": [0.1],
+            "observed_rate": [0.3],
+            "brier": [brier],
+        }
+    )
+
+
+def brier_section(settings: Settings, realised: pd.DataFrame, expected_brier: float) -> str:
+    """The report's realised-performance table for ``realised``."""
+    daily = pd.DataFrame({"predicted_on": realised["predicted_on"], "predictions": [1], "mean_score": [0.1]})
+    drift = pd.DataFrame(
+        {
+            "predicted_on": realised["predicted_on"],
+            "feature": [SHIFTED],
+            "psi": [0.01],
+            "same_all_day": [False],
+            "against_recent": [False],
+        }
+    )
+    tables = {"feature_drift": drift, "daily_predictions": daily, "realised_performance": realised}
+    text = report.markdown(tables, [], expected_brier, settings, "v1", [])
+    return text.split("## Realised performance")[1]
+
+
+def test_a_day_with_too_few_outcomes_is_not_judged_by_the_brier_check_and_the_report_says_so(
+    settings: Settings,
+) -> None:
+    expected = 0.07
+    realised = realised_day(settings.min_outcomes_per_day - 1, brier=expected * 3)
+
+    assert gate.performance_failures(realised, expected, settings) == []
+    assert "| too few outcomes to judge (under 1,000: min_outcomes_per_day) |" in brier_section(
+        settings, realised, expected
+    )
+
+
+def test_a_day_with_enough_outcomes_and_a_real_rise_in_brier_is_flagged(settings: Settings) -> None:
+    expected = 0.07
+    risen = realised_day(settings.min_outcomes_per_day, brier=expected * (1 + settings.max_brier_rise) + 0.01)
+    held = realised_day(settings.min_outcomes_per_day, brier=expected * (1 + settings.max_brier_rise) - 0.01)
+
+    [failure] = gate.performance_failures(risen, expected, settings)
+
+    assert failure.column == "score"
+    assert "Brier 0.0975 on 2026-01-02, over 1,000 predictions with outcomes" in failure.detail
+    assert "| over the threshold |" in brier_section(settings, risen, expected)
+    assert gate.performance_failures(held, expected, settings) == []
+    assert "| within the threshold |" in brier_section(settings, held, expected)
 
 
 def test_make_monitor_exits_non_zero_with_a_line_per_failure(

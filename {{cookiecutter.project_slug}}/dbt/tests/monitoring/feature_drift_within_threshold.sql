@@ -1,5 +1,6 @@
 -- The monitoring gate's drift check (`make monitor`): no feature of a recent day's predictions has drifted
--- from the training split by more than max_feature_psi. A row per day and feature over it. Only the newest
+-- from its reference (the training split; the previous days' predictions for a feature growing with the
+-- log's age) by more than max_feature_psi. A row per day and feature over it. Only the newest
 -- monitor_days days of predictions count, and only days with min_predictions_per_day predictions or more: a
 -- handful of requests says nothing about a distribution. A feature every session of a day shares
 -- (same_all_day: is_weekend) is left out: a single day of it always looks drifted.

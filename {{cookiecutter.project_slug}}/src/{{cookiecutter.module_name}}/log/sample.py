@@ -56,6 +56,31 @@ class Catalog:
         return cls(category, price)
 
 
+@dataclass(frozen=True)
+class Shop:
+    """A sample's shop: its catalog, its shoppers (each one's taste), its traffic, and the name every id of
+    its events starts with. More days of the same shop are more of the same sample (tests serve them)."""
+
+    name: str
+    catalog: Catalog
+    shopper_taste: np.ndarray
+    sessions_per_day: int
+
+    @classmethod
+    def of_sample(cls, events: int, settings: Settings) -> tuple["Shop", np.random.Generator]:
+        """The shop of the sample of about ``events`` events, and the generator its days are drawn from."""
+        rng = np.random.default_rng(settings.seed)
+        catalog = Catalog.build(rng)
+        sessions_per_day = max(1, round(events / EVENTS_PER_SESSION / settings.sample_days))
+        # About three sessions per shopper over the period, so history features mean something.
+        shopper_taste = rng.normal(-0.8, 1.0, max(10, sessions_per_day * settings.sample_days // 3))
+        name = f"sample-s{settings.seed}-n{events}"
+        if (settings.sample_start, settings.sample_days) != DEFAULT_PERIOD:
+            # Another period is another sample: the default one keeps the short name earlier logs hold.
+            name += f"-{settings.sample_start:%Y%m%d}x{settings.sample_days}"
+        return cls(name, catalog, shopper_taste, sessions_per_day), rng
+
+
 def generate_day(
     day: date,
     sessions: int,
@@ -151,17 +176,9 @@ def write_sample(
     """Append about ``events`` sample events to the log, one batch per day (re-running adds nothing); with
     ``progress``, say so as it goes (a start line, a line per tenth of the days at most every few seconds)."""
     settings = settings or Settings()
-    rng = np.random.default_rng(settings.seed)
-    catalog = Catalog.build(rng)
-    sessions_per_day = max(1, round(events / EVENTS_PER_SESSION / settings.sample_days))
-    # About three sessions per shopper over the period, so history features mean something.
-    shopper_taste = rng.normal(-0.8, 1.0, max(10, sessions_per_day * settings.sample_days // 3))
-
+    shop, rng = Shop.of_sample(events, settings)
+    name = shop.name
     days = [settings.sample_start + timedelta(days=i) for i in range(settings.sample_days)]
-    name = f"sample-s{settings.seed}-n{events}"
-    if (settings.sample_start, settings.sample_days) != DEFAULT_PERIOD:
-        # Another period is another sample: the default one keeps the short name earlier logs hold.
-        name += f"-{settings.sample_start:%Y%m%d}x{settings.sample_days}"
     results = []
     writing = f"writing a sample of about {events:,} events, one batch per day for {len(days)} days"
     with Progress("log", writing, len(days), "days", quiet=not progress) as told:
@@ -169,9 +186,9 @@ def write_sample(
             weekday_factor = 1.25 if day.weekday() >= 5 else 1.0
             frame = generate_day(
                 day,
-                round(sessions_per_day * weekday_factor),
-                catalog=catalog,
-                shopper_taste=shopper_taste,
+                round(shop.sessions_per_day * weekday_factor),
+                catalog=shop.catalog,
+                shopper_taste=shop.shopper_taste,
                 rng=rng,
                 prefix=name,
             )

@@ -5,9 +5,12 @@ builds the monitoring models over them (``dbt build`` of dbt/models/monitoring, 
 the newest ``monitor_days`` days of predictions with the thresholds in settings.py:
 
 - drift: each feature's population stability index (PSI) against the accepted model's training split, at
-  most ``max_feature_psi`` (the dbt test feature_drift_within_threshold finds the days and features over it);
+  most ``max_feature_psi`` (the dbt test feature_drift_within_threshold finds the days and features over it).
+  A feature the contract marks ``grows_with_log_age`` is compared with the previous ``recent_reference_days``
+  days of predictions instead (dbt/models/monitoring/feature_bins.sql says why);
 - realised performance: once a day's outcomes are in, its Brier score at most the accepted model's on its
-  holdout, plus ``max_brier_rise``.
+  holdout, plus ``max_brier_rise``, on a day with at least ``min_outcomes_per_day`` outcomes (fewer are too
+  noisy to judge: settings.py has the figures).
 
 Failures are the quality gate's (``quality/gate.py``): one line each, naming the feature, the statistic and
 the threshold. The report and plots (``report.py``) are written either way, then the gate exits non-zero on
@@ -155,7 +158,7 @@ def performance_failures(realised: pd.DataFrame, expected_brier: float, settings
     """A failure per recent day whose realised Brier score is worse than the holdout's beyond the margin."""
     limit = expected_brier * (1 + settings.max_brier_rise)
     judged = recent(realised, settings)
-    judged = judged[judged["predictions_with_outcome"] >= settings.min_predictions_per_day]
+    judged = judged[judged["predictions_with_outcome"] >= settings.min_outcomes_per_day]
     return [
         Failure(
             f"Brier score at most {limit:.4f} (the accepted model's {expected_brier:.4f} on its holdout, "

@@ -90,8 +90,12 @@ def markdown(
         "",
         f"Model `{model_version}`. Thresholds (settings.py): PSI at most {settings.max_feature_psi:g} per "
         f"feature (max_feature_psi), Brier score at most the holdout's {expected_brier:.4f} "
-        f"+{settings.max_brier_rise:.0%} (max_brier_rise), judged on the newest {settings.monitor_days} days "
-        f"with at least {settings.min_predictions_per_day} predictions.",
+        f"+{settings.max_brier_rise:.0%} (max_brier_rise) on a day with at least "
+        f"{settings.min_outcomes_per_day:,} outcomes (min_outcomes_per_day), judged on the newest "
+        f"{settings.monitor_days} days with at least {settings.min_predictions_per_day} predictions. "
+        "A feature growing with the log's age is compared with the previous "
+        f"{settings.recent_reference_days} days' predictions (recent_reference_days), "
+        "not the training split.",
         "",
     ]
     if not daily.empty:
@@ -103,6 +107,8 @@ def markdown(
             flag = "over the threshold" if row.psi > settings.max_feature_psi else ""
             if row.same_all_day:
                 flag = "not judged: every session of a day has the same value"
+            elif row.against_recent:
+                flag = f"{flag} (against the previous {settings.recent_reference_days} days)".strip()
             lines.append(f"| {row.feature} | {row.psi:.3f} | {flag} |")
         lines += ["", "## Predictions per day", "", "| day | predictions | mean score |", "|---|---:|---:|"]
         lines += [
@@ -116,17 +122,28 @@ def markdown(
             )
         else:
             lines += [
-                f"| day | with outcome | expected {RATE} | observed {RATE} | Brier |",
-                "|---|---:|---:|---:|---:|",
+                f"| day | with outcome | expected {RATE} | observed {RATE} | Brier | |",
+                "|---|---:|---:|---:|---:|---|",
             ]
+            judged = zip(realised["predictions_with_outcome"], realised["brier"], strict=True)
+            verdicts = [brier_verdict(n, brier, expected_brier, settings) for n, brier in judged]
             lines += [
                 f"| {day(row.predicted_on)} | {row.predictions_with_outcome:,.0f} | "
-                f"{row.expected_rate:.3f} | {row.observed_rate:.3f} | {row.brier:.4f} |"
-                for row in realised.itertuples()
+                f"{row.expected_rate:.3f} | {row.observed_rate:.3f} | {row.brier:.4f} | {verdict} |"
+                for row, verdict in zip(realised.itertuples(), verdicts, strict=True)
             ]
         lines.append("")
     lines += ["## Plots", "", *(f"![{plot.stem}]({plot.name})" for plot in plots)]
     return "\n".join(lines) + "\n"
+
+
+def brier_verdict(outcomes: float, brier: float, expected_brier: float, settings: Settings) -> str:
+    """What the Brier check makes of a day: a day with too few outcomes is not judged, and says so."""
+    if outcomes < settings.min_outcomes_per_day:
+        return f"too few outcomes to judge (under {settings.min_outcomes_per_day:,}: min_outcomes_per_day)"
+    if brier > expected_brier * (1 + settings.max_brier_rise):
+        return "over the threshold"
+    return "within the threshold"
 
 
 def plot_drift(drift: pd.DataFrame, settings: Settings, path: Path) -> Path:
@@ -149,7 +166,7 @@ def plot_drift(drift: pd.DataFrame, settings: Settings, path: Path) -> Path:
     for axes in list(grid.flat)[len(features) :]:
         axes.set_visible(False)
     threshold = f"dashed: max_feature_psi {settings.max_feature_psi:g}"
-    figure.suptitle(f"PSI per day against the training split ({threshold})")
+    figure.suptitle(f"PSI per day against the training split, or recent days for history ({threshold})")
     return _save(figure, path)
 
 

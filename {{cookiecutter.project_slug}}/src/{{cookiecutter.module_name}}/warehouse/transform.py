@@ -173,8 +173,8 @@ def dbt_environment(settings: Settings, database: Path) -> dict[str, str]:
 
 def dbt_vars(settings: Settings) -> dict[str, str]:
     """What dbt receives as ``--vars``: the settings' cutoffs, log and monitoring thresholds, the contract's
-    features, and where the retractions are (an empty file while there are none: a file pattern that matches
-    nothing is an error to DuckDB)."""
+    features (and which of them grow with the log's age), and where the retractions are (an empty file while
+    there are none: a file pattern that matches nothing is an error to DuckDB)."""
     if retraction_files(settings):
         retractions = f"{settings.retractions_dir.as_posix()}/ingest_date=*/*.parquet"
     else:
@@ -183,8 +183,15 @@ def dbt_vars(settings: Settings) -> dict[str, str]:
             empty.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(RETRACTION_SCHEMA.empty_table(), empty)
         retractions = empty.as_posix()
-    features = ",".join(field.name for field in load().training_set.features)
-    return settings.dbt_vars | {"retractions_path": retractions, "features": features}
+    features = load().training_set.features
+    names = ",".join(field.name for field in features)
+    # Judged against recent predictions rather than the training split (feature_bins.sql).
+    log_age = ",".join(field.name for field in features if field.grows_with_log_age)
+    return settings.dbt_vars | {
+        "retractions_path": retractions,
+        "features": names,
+        "log_age_features": log_age,
+    }
 
 
 def _remove_database(path: Path) -> None:

@@ -1,25 +1,31 @@
-"""The serving target's fixture: `make serve-local`'s server, uvicorn, on a free port."""
+"""The serving target's fixtures: `make serve-local`'s server, uvicorn, on a free port."""
 
 import logging
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import TYPE_CHECKING
 
 import pytest
 
+if TYPE_CHECKING:
+    from {{ cookiecutter.module_name }}.serving.api import Model
+    from {{ cookiecutter.module_name }}.serving.recording import Recorder
 
-@pytest.fixture
-def base_url() -> Iterator[str]:
-    """`make serve-local`'s server, serving the stand-in model on a free port of localhost: its address.
+    from .monitoring.week import ScoreWeek
 
-    What it prints goes to this process's stdout and stderr, where ``capfd`` finds it."""
+
+@contextmanager
+def running(model: "Model", recorder: "Recorder | None" = None) -> Iterator[str]:
+    """`make serve-local`'s server for ``model`` on a free port of localhost, recording with ``recorder``
+    when given: its address, until the block ends."""
     from {{ cookiecutter.module_name }}.serving.serve_local import make_server
 
-    from .api_cases import SCORER
-
-    server = make_server(SCORER, "127.0.0.1", 0)
-    # uvicorn's log keeps the streams it was configured with, which pytest closes once this fixture is set up:
+    server = make_server(model, "127.0.0.1", 0, recorder)
+    # uvicorn's log keeps the streams it was configured with, which pytest closes once a fixture is set up:
     # it writes to the process's own instead, as under `make serve-local`.
     streams = {"default": sys.__stderr__, "access": sys.__stdout__}
     for handler in logging.getLogger("uvicorn").handlers + logging.getLogger("uvicorn.access").handlers:
@@ -27,10 +33,32 @@ def base_url() -> Iterator[str]:
             handler.setStream(streams[handler.name])
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def base_url() -> Iterator[str]:
+    """`make serve-local`'s server, serving the stand-in model on a free port of localhost: its address.
+
+    What it prints goes to this process's stdout and stderr, where ``capfd`` finds it."""
+    from .api_cases import SCORER
+
+    with running(SCORER) as url:
+        yield url
+
+
+@pytest.fixture
+def score_week() -> "ScoreWeek":
+    """A week scored over HTTP by `make serve-local`'s server (the deployed app) and recorded by its
+    recorder."""
+    from .monitoring.over_http import score_over_http
+
+    return partial(score_over_http, serve=running, route="/predict")

@@ -121,6 +121,18 @@ def record(bundle: Bundle, training_set: pd.DataFrame, settings: Settings) -> No
     log_writer(settings)(batch, events)
 
 
+def predict(training_set: pd.DataFrame, settings: Settings) -> Bundle:
+    """The holdout of ``training_set`` scored by the accepted model in a new run, once the training set passes
+    the quality gate, and recorded in the log: what `make package` does after each build."""
+
+    def vet(run: Run) -> None:
+        gate.run(training_set, checks.check(training_set, settings, run.quality_dir), settings, run)
+
+    bundle = rebuild(settings, scoring(training_set), checking(accepted_model(settings)), vet)
+    record(bundle, training_set, settings)
+    return bundle
+
+
 def probabilities(model: Model, sessions: Examples) -> list[float]:
     """Each session's probability, checked and scored as an endpoint would."""
     try:
@@ -137,13 +149,7 @@ def main() -> None:
     """
     settings = Settings()
     try:
-        training_set = load_training_set(settings)
-
-        def vet(run: Run) -> None:
-            gate.run(training_set, checks.check(training_set, settings, run.quality_dir), settings, run)
-
-        bundle = rebuild(settings, scoring(training_set), checking(accepted_model(settings)), vet)
-        record(bundle, training_set, settings)
+        bundle = predict(load_training_set(settings), settings)
     except StageError as error:
         sys.exit(f"error: {error}")
     rows = len(pd.read_parquet(bundle.archive, columns=[KEY]))

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from {{ cookiecutter.module_name }}.warehouse.transform import (
     read_locally,
 )
 
-from ..conftest import Built
+from ..conftest import Built, progress_lines
 
 # Hand-written events arrive after the sample log's last day, like a late batch would.
 ARRIVAL = datetime(2025, 3, 10, 12, tzinfo=UTC)
@@ -153,6 +154,27 @@ def test_an_event_the_contract_refuses_never_reaches_the_build(tiny_log: Setting
 
     assert result.quarantined == 1
     assert build(tiny_log).tests > 0
+
+
+@pytest.mark.usefixtures("progress_clock")
+def test_a_long_build_tells_which_models_and_tests_dbt_has_finished(
+    tiny_log: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a clock a second per node, the build is a long one: its lines, a few, name nodes dbt ran."""
+    result = build(tiny_log)
+
+    told = progress_lines(capsys.readouterr().out, "models and tests done")
+    ran = json.loads((tiny_log.dbt_target_dir / "run_results.json").read_text())["results"]
+    # A node's id is <kind>.<project>.<name>, and a test's has a hash after.
+    nodes = {(kind, name) for kind, _, name, *_ in (node["unique_id"].split(".") for node in ran)}
+    line = re.compile(r"transform {7}(\d+) of (\d+) models and tests done; the last, (\w+) (\w+): (\w+) \(")
+    parsed = [line.match(each) for each in told]
+    assert len(ran) >= result.models + result.tests > 10
+    # A line after 5 and 10 finished nodes: twice the nodes, one more line, never one per node.
+    assert [int(found[1]) for found in parsed if found] == [5, 10], told
+    for found in parsed:
+        assert found is not None and int(found[2]) == len(ran), told
+        assert (found[3], found[4]) in nodes, told
 
 
 def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_to_look_into(built: Settings) -> None:

@@ -130,6 +130,7 @@ DEFAULT_FILES = {
     "tests/log/test_object_store.py",
     "tests/log/test_sample.py",
     "tests/model/__init__.py",
+    "tests/model/test_model.py",
     "tests/model/test_tracking.py",
     "tests/model/test_train_evaluate.py",
     "tests/monitoring/__init__.py",

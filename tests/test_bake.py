@@ -121,6 +121,7 @@ DEFAULT_FILES = {
     "tests/api_cases.py",
     "tests/conftest.py",
     "tests/contract_cases.py",
+    "tests/documented.py",
     "tests/fixtures_serving.py",
     "tests/log/__init__.py",
     "tests/log/appender.py",

@@ -29,6 +29,7 @@ from {{ cookiecutter.module_name }}.warehouse.transform import (
 )
 
 from ..conftest import Built, progress_lines
+from ..documented import documented_path
 
 # Hand-written events arrive after the sample log's last day, like a late batch would.
 ARRIVAL = datetime(2025, 3, 10, 12, tzinfo=UTC)
@@ -177,7 +178,9 @@ def test_a_long_build_tells_which_models_and_tests_dbt_has_finished(
         assert (found[3], found[4]) in nodes, told
 
 
-def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_to_look_into(built: Settings) -> None:
+def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_where_the_readme_says(
+    built: Settings,
+) -> None:
     before = load_training_set(built)
     # Cutoffs that leave the test split empty: the splits' test fails, naming the split it found empty.
     late = built.model_copy(update={"validation_cutoff": date(2025, 6, 1)})
@@ -189,7 +192,7 @@ def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_to_look_
     assert 'found: split="test", n_rows=0' in str(failed.value)
     assert "append more events" in str(failed.value)
     pd.testing.assert_frame_equal(load_training_set(built), before)
-    assert (built.data_dir / "failed_build" / "warehouse.duckdb").exists()
+    assert (built.workspace / documented_path("failed_build") / built.warehouse_path.name).exists()
 
 
 def test_a_training_set_that_loses_a_session_or_leaks_one_fails_each_rule_by_name(built: Settings) -> None:

@@ -7,7 +7,8 @@ in-process and gets the cutoffs and the log location from Settings, the same val
 On the local warehouse, dbt builds a new file beside the current one, which replaces it only once every model
 and test passed: readers never meet a build in progress, and a failed build leaves the last good warehouse as
 it was (the failed one is kept in ``data/failed_build/`` to look into). A long build tells which models and
-tests dbt has finished as it goes (``story.Ticker``), from the events dbt reports to a callback.
+tests dbt has finished, and which it is running, as it goes (``story.Ticker``), from the events dbt reports
+to a callback.
 """
 
 import argparse
@@ -145,24 +146,31 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
 
 
 class NodesTold:
-    """A dbt callback telling the ticker each model and test dbt finishes, out of how many it will run."""
+    """A dbt callback telling the ticker each model and test dbt finishes, out of how many it will run, and
+    those still running: a model that takes minutes is named while it does."""
 
     def __init__(self, ticker: Ticker) -> None:
         self.ticker = ticker
         self.total = self.done = 0
-        self._lock = threading.Lock()  # dbt's worker threads each report the nodes they finish
+        self.running: set[str] = set()
+        self._lock = threading.Lock()  # dbt's worker threads each report the nodes they start and finish
 
     def __call__(self, event: EventMsg) -> None:
         name, data = event.info.name, event.data
         if name == "ConcurrencyLine":
             self.total = data.node_count
-        elif name == "NodeFinished":
+        elif name in ("NodeStart", "NodeFinished"):
+            node = f"{data.node_info.resource_type} {data.node_info.node_name}"
             with self._lock:
+                if name == "NodeStart":
+                    self.running.add(node)
+                    return
+                self.running.discard(node)
                 self.done += 1
-                done = self.done
-            node, status = data.node_info, data.run_result.status
-            last = f"the last, {node.resource_type} {node.node_name}: {status}"
-            self.ticker.tell(lambda: f"{done:,} of {self.total:,} models and tests done; {last}")
+                done, running = self.done, sorted(self.running)
+            status = data.run_result.status
+            line = f"{done:,} of {self.total:,} models and tests done; the last, {node}: {status}"
+            self.ticker.tell(line + (f"; running: {', '.join(running)}" if running else ""))
 
 
 def _warning(result: RunResult, read: RowReader) -> str:

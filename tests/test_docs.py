@@ -4,7 +4,8 @@ say a command prints, it prints.
 The docs are the generated README.md and the decision records under docs/decisions/; a stack value adds its
 own sentences to them (the `_places/` files of its folder), so they are read from a bake of each value. The
 fast tests check what needs no environment: the Makefile's tasks, the paths a fresh bake holds, and that every
-other path is one a command makes. ``assert_docs_hold_after_run`` checks the rest where a test of the slow
+other path is one a command makes, or one only a failure makes, which a test of the project then provokes
+and finds where the doc says. ``assert_docs_hold_after_run`` checks the rest where a test of the slow
 tier has set a project up and run it (test_generated_project.py, and each combination of test_runtime.py):
 the paths `make setup` and `make run` make are there, and what the docs say `make run` prints, it printed.
 """
@@ -26,14 +27,19 @@ from .conftest import bake, run
 # matching pattern wins. A path none matches must be in the fresh bake.
 MADE_ELSEWHERE = {
     ".env": "the user, from .env.example",
-    "data/failed_build*": "a dbt build whose tests failed",
-    "data/log/quarantine*": "a batch with events that break contract.toml",
-    "failure_cases.csv": "a quality gate whose pandera checks failed",
     "benchmarks/workspace*": "make bench",
     "benchmarks/results*": "make bench",
     "results.*": "make bench",
     "artifacts/monitoring*": "make monitor",
     "artifacts/retrain.log": "cron's `make retrain` (deploy/retrain.crontab, orchestrator=none)",
+}
+# Paths only a failure makes, so no run of the slow tier shows them: each pattern with what makes it and the
+# generated project's test that provokes that failure and finds the path where the doc says, reading the
+# path from the doc itself (tests/documented.py's documented_path, by the path's last part).
+MADE_ON_FAILURE = {
+    "data/failed_build*": ("a dbt build whose tests failed", "tests/warehouse/test_transform.py"),
+    "data/log/quarantine*": ("a batch with events that break contract.toml", "tests/log/test_events.py"),
+    "failure_cases.csv": ("a quality gate whose pandera checks failed", "tests/quality/test_checks.py"),
 }
 # What the docs write like a path in the project and is not one.
 NOT_PATHS = {
@@ -133,6 +139,9 @@ def made_by(path: str) -> str | None:
     for pattern, maker in MADE_ELSEWHERE.items():
         if fnmatch(path, pattern):
             return maker
+    for pattern, (maker, _) in MADE_ON_FAILURE.items():
+        if fnmatch(path, pattern):
+            return maker
     if any(fnmatch(path, pattern) for pattern in MADE_BY_SETUP):
         return "make setup"
     if any(fnmatch(path, pattern) for pattern in MADE_BY_RUN):
@@ -219,6 +228,23 @@ def test_every_path_the_docs_name_is_in_the_bake_or_made_by_a_command(baked: Pat
             f"{doc} names paths a fresh bake lacks: {unmade}. If a command makes one, say which in "
             "MADE_ELSEWHERE, MADE_BY_SETUP or MADE_BY_RUN of tests/test_docs.py"
         )
+
+
+def test_every_path_only_a_failure_makes_is_found_where_the_docs_say_by_a_test_of_the_project(
+    baked: Path,
+) -> None:
+    for doc, text in docs_of(baked).items():
+        for path in sorted(paths(text)):
+            for pattern, (maker, test) in MADE_ON_FAILURE.items():
+                if not fnmatch(path, pattern):
+                    continue
+                asks = f'documented_path("{PurePosixPath(path).name}")'
+                checked = (baked / test).read_text() if (baked / test).exists() else ""
+                assert asks in checked, (
+                    f"{doc} names {path}, made only by {maker}; {test} must provoke it and check the path "
+                    f"with {asks}, so the doc cannot drift from the code"
+                )
+                assert doc == "README.md", f"documented_path reads README.md, but {path} is named in {doc}"
 
 
 def test_what_the_docs_say_is_printed_is_checked_by_a_run(baked: Path) -> None:

@@ -1,6 +1,7 @@
 """Shared fixtures: every test works in its own temporary workspace, never in the project's data folder."""
 
 import fcntl
+import itertools
 import os
 import pickle
 import shutil
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }} import pipeline
+from {{ cookiecutter.module_name }} import pipeline, story
 from {{ cookiecutter.module_name }}.log.sample import write_sample
 from {{ cookiecutter.module_name }}.release.promotion import Examples
 from {{ cookiecutter.module_name }}.runs import Run, begin
@@ -183,6 +184,32 @@ def accepted_run(settings: Settings, first_run: FirstRun) -> Settings:
     # symlinks=True: the accepted run and dist/ are links, which the copy must keep as links.
     shutil.copytree(first_run.workspace, settings.workspace, dirs_exist_ok=True, symlinks=True)
     return settings
+
+
+def a_second_per_reading() -> Callable[[], float]:
+    """A clock for progress (``story.now``) that moves one second each time it is read: a long step's lines
+    from a quick one. A ticker made at 0 then speaks at its 5th, 10th, 20th, 40th... reading."""
+    seconds = itertools.count()
+    return lambda: float(next(seconds))
+
+
+@pytest.fixture
+def progress_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(story, "now", a_second_per_reading())
+
+
+def ticker_readings(up_to: int) -> list[int]:
+    """The readings of ``a_second_per_reading``'s clock at which a ticker made at its first reading speaks:
+    5, 10, 20, 40... up to ``up_to``."""
+    readings = [5]
+    while readings[-1] * 2 <= up_to:
+        readings.append(readings[-1] * 2)
+    return [reading for reading in readings if reading <= up_to]
+
+
+def progress_lines(output: str, words: str) -> list[str]:
+    """The progress lines of a step's output (``story.Ticker``'s), those holding ``words``."""
+    return [line for line in output.splitlines() if words in line and line.endswith(" s)")]
 
 
 @pytest.fixture

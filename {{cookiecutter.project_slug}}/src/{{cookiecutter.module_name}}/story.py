@@ -3,10 +3,14 @@
 Lines go to standard output and are flushed at once, so every orchestrator shows them as they happen, even
 one that runs each stage in a process of its own. Progress is a start line with the size of the work, a line
 at each tenth of the way at most every ``PROGRESS_EVERY`` seconds, and an end line with the duration: a few
-lines in a CI log, never a bar redrawn per item.
+lines in a CI log, never a bar redrawn per item. A step whose length is not known ahead (training until the
+validation score stops improving, dbt's models and tests of very unequal cost) is told by a ``Ticker``
+instead: lines further and further apart, about ten in an hour.
 """
 
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -15,6 +19,11 @@ from typing import Self
 STAGE_WIDTH = len("quality gate")
 # Seconds between two progress lines, at least.
 PROGRESS_EVERY = 5.0
+
+
+def now() -> float:
+    """The clock progress is timed with (a test replaces it, to tell an hour's lines in a second)."""
+    return time.monotonic()
 
 
 def say(stage: str, text: str) -> None:
@@ -50,7 +59,7 @@ class Progress:
     def __init__(self, stage: str, what: str, total: int, unit: str, *, quiet: bool = False) -> None:
         self.stage, self.what, self.total, self.unit, self.quiet = stage, what, max(total, 1), unit, quiet
         self.done = 0
-        self.started = self.last_line = time.monotonic()
+        self.started = self.last_line = now()
         self.next_tenth = 1
 
     def __enter__(self) -> Self:
@@ -60,16 +69,16 @@ class Progress:
     def advance(self, units: int = 1) -> None:
         self.done += units
         tenth = self.done * 10 // self.total
-        now = time.monotonic()
-        if tenth >= self.next_tenth and self.done < self.total and now - self.last_line >= PROGRESS_EVERY:
-            so_far = f"{self.done:,} of {self.total:,} {self.unit}, {duration(now - self.started)}"
+        moment = now()
+        if tenth >= self.next_tenth and self.done < self.total and moment - self.last_line >= PROGRESS_EVERY:
+            so_far = f"{self.done:,} of {self.total:,} {self.unit}, {duration(moment - self.started)}"
             self._say(f"  {tenth * 10}% ({so_far})")
-            self.last_line = now
+            self.last_line = moment
         self.next_tenth = max(self.next_tenth, tenth + 1)
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return now() - self.started
 
     def __exit__(
         self,
@@ -83,3 +92,36 @@ class Progress:
     def _say(self, text: str) -> None:
         if not self.quiet:
             say(self.stage, text)
+
+
+class Ticker:
+    """Progress of a step whose length is not known ahead, told between the caller's own start and end lines.
+
+    ``tell`` is called at each unit of work (an epoch, a boosting round, a finished dbt node) with its line,
+    or a function making it (so a line not said costs nothing). A line is said at most every
+    ``PROGRESS_EVERY`` seconds, and at least as long after the previous one as the step had run before it, so
+    lines come after about 5, 10, 20, 40 s...: ten lines tell an hour, whatever the number of units, and a
+    long step is never silent for long compared with its age.
+    Safe to call from several threads (dbt reports its nodes from its worker threads).
+    """
+
+    def __init__(self, stage: str, *, quiet: bool = False) -> None:
+        self.stage, self.quiet = stage, quiet
+        self.started = now()
+        self.next_line = self.started + PROGRESS_EVERY
+        self.lines = 0
+        self._lock = threading.Lock()
+
+    def tell(self, line: str | Callable[[], str]) -> bool:
+        """Say ``line`` with the time since the start if a line is due; whether it was said."""
+        with self._lock:
+            moment = now()
+            if moment < self.next_line:
+                return False
+            elapsed = moment - self.started
+            self.next_line = moment + max(PROGRESS_EVERY, elapsed)
+            self.lines += 1
+            if not self.quiet:
+                text = line if isinstance(line, str) else line()
+                say(self.stage, f"  {text} ({duration(elapsed)})")
+            return True

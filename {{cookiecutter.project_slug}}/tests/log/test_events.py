@@ -29,6 +29,7 @@ from {{ cookiecutter.module_name }}.log.store import LocalStore
 from {{ cookiecutter.module_name }}.settings import Settings
 
 from ..contract_cases import INGEST, Violation, event_violations
+from ..documented import documented_path
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 PACKAGE = "{{ cookiecutter.module_name }}"
@@ -258,12 +259,17 @@ def test_an_event_breaking_the_contract_is_quarantined_with_its_reason_and_the_b
     assert sorted(read_log(settings)["event_id"]) == ["ok", "ok2"]
 
 
-def test_the_quarantine_keeps_each_refused_event_exactly_as_it_was_sent(settings: Settings) -> None:
+def test_the_quarantine_keeps_each_refused_event_exactly_as_it_was_sent_where_the_readme_says(
+    settings: Settings,
+) -> None:
     sent = event("x", price=-1, tags=["a", {"b": None}], event_type="Refund ")
 
     append_batch([sent], batch_id="b1", source="web", settings=settings, now=NOW)
 
-    assert json.loads(quarantined(settings)["event"].iloc[0]) == sent
+    where = documented_path("quarantine")
+    kept = list((settings.workspace / where).rglob("*.parquet"))
+    assert len(kept) == 1, f"the README says the quarantine is {where}/, but it holds {kept}"
+    assert json.loads(pd.read_parquet(kept[0])["event"].iloc[0]) == sent
 
 
 def test_normalized_event_types_are_accepted_and_kept_as_sent(settings: Settings) -> None:

@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -12,12 +14,15 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.artifacts.schemas.run import RunExecutionResult
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from {{ cookiecutter.module_name }} import story
 from {{ cookiecutter.module_name }}.log.events import append_batch
 from {{ cookiecutter.module_name }}.settings import Settings
+from {{ cookiecutter.module_name }}.story import Ticker
 from {{ cookiecutter.module_name }}.training_set import COLUMNS, FEATURES, SPLITS
 from {{ cookiecutter.module_name }}.warehouse.read import load_training_set
 from {{ cookiecutter.module_name }}.warehouse.targets import WarehouseError
 from {{ cookiecutter.module_name }}.warehouse.transform import (
+    NodesTold,
     TransformError,
     broken_rules,
     build,
@@ -27,7 +32,8 @@ from {{ cookiecutter.module_name }}.warehouse.transform import (
     read_locally,
 )
 
-from ..conftest import Built
+from ..conftest import Built, progress_lines, ticker_readings
+from ..documented import documented_path
 
 # Hand-written events arrive after the sample log's last day, like a late batch would.
 ARRIVAL = datetime(2025, 3, 10, 12, tzinfo=UTC)
@@ -155,7 +161,59 @@ def test_an_event_the_contract_refuses_never_reaches_the_build(tiny_log: Setting
     assert build(tiny_log).tests > 0
 
 
-def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_to_look_into(built: Settings) -> None:
+@pytest.mark.usefixtures("progress_clock")
+def test_a_long_build_tells_which_models_and_tests_dbt_has_finished(
+    tiny_log: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a clock a second per node, the build is a long one: its lines, a few, name nodes dbt ran, the
+    last finished and those still running."""
+    result = build(tiny_log)
+
+    told = progress_lines(capsys.readouterr().out, "models and tests done")
+    ran = json.loads((tiny_log.dbt_target_dir / "run_results.json").read_text())["results"]
+    # A node's id is <kind>.<project>.<name>, and a test's has a hash after.
+    nodes = {f"{kind} {name}" for kind, _, name, *_ in (node["unique_id"].split(".") for node in ran)}
+    line = re.compile(
+        r"transform {7}(\d+) of (\d+) models and tests done; the last, (\w+ \w+): \w+(?:; running: (.+))? \("
+    )
+    parsed = [line.match(each) for each in told]
+    assert len(ran) >= result.models + result.tests >= 10
+    # A line after 5, 10, 20... finished nodes: twice the nodes, one more line, never one per node.
+    assert [int(found[1]) for found in parsed if found] == ticker_readings(len(ran)), told
+    for found in parsed:
+        assert found is not None and int(found[2]) == len(ran), told
+        running = found[4].split(", ") if found[4] else []
+        assert {found[3], *running} <= nodes, told
+
+
+@pytest.mark.usefixtures("progress_clock")
+def test_a_line_of_the_build_names_the_models_still_running(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dbt's events as its worker threads send them: two models start, one finishes while the other runs."""
+    monkeypatch.setattr(story, "PROGRESS_EVERY", 0.0)
+    told = NodesTold(Ticker("transform"))
+
+    def event(name: str, **data: Any) -> Any:
+        return SimpleNamespace(info=SimpleNamespace(name=name), data=SimpleNamespace(**data))
+
+    def node(name: str) -> SimpleNamespace:
+        return SimpleNamespace(resource_type="model", node_name=name)
+
+    told(event("ConcurrencyLine", node_count=3))
+    told(event("NodeStart", node_info=node("stg_events")))
+    told(event("NodeStart", node_info=node("sessions")))
+    told(event("NodeFinished", node_info=node("stg_events"), run_result=SimpleNamespace(status="success")))
+
+    assert capsys.readouterr().out == (
+        "transform       1 of 3 models and tests done; the last, model stg_events: success; "
+        "running: model sessions (1.0 s)\n"
+    )
+
+
+def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_where_the_readme_says(
+    built: Settings,
+) -> None:
     before = load_training_set(built)
     # Cutoffs that leave the test split empty: the splits' test fails, naming the split it found empty.
     late = built.model_copy(update={"validation_cutoff": date(2025, 6, 1)})
@@ -167,7 +225,7 @@ def test_a_failed_build_leaves_the_last_good_warehouse_and_keeps_itself_to_look_
     assert 'found: split="test", n_rows=0' in str(failed.value)
     assert "append more events" in str(failed.value)
     pd.testing.assert_frame_equal(load_training_set(built), before)
-    assert (built.data_dir / "failed_build" / "warehouse.duckdb").exists()
+    assert (built.workspace / documented_path("failed_build") / built.warehouse_path.name).exists()
 
 
 def test_a_training_set_that_loses_a_session_or_leaks_one_fails_each_rule_by_name(built: Settings) -> None:

@@ -6,13 +6,16 @@ in-process and gets the cutoffs and the log location from Settings, the same val
 
 On the local warehouse, dbt builds a new file beside the current one, which replaces it only once every model
 and test passed: readers never meet a build in progress, and a failed build leaves the last good warehouse as
-it was (the failed one is kept in ``data/failed_build/`` to look into).
+it was (the failed one is kept in ``data/failed_build/`` to look into). A long build tells which models and
+tests dbt has finished, and which it is running, as it goes (``story.Ticker``), from the events dbt reports
+to a callback.
 """
 
 import argparse
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.artifacts.resources.types import NodeType
 from dbt.artifacts.schemas.run import RunExecutionResult, RunResult
 from dbt.cli.main import dbtRunner
+from dbt_common.events.base_types import EventMsg
 
 from ..contract import load
 from ..errors import StageError
@@ -32,6 +36,7 @@ from ..log.events import RETRACTION_SCHEMA, log_files, retraction_files
 from ..log.store import copy_to_local
 from ..resources import duckdb_memory_limit_mb, usable_cpus
 from ..settings import Settings
+from ..story import Ticker
 from . import dbt_tests
 
 # The monitoring models and their tests, over the recorded predictions.
@@ -104,7 +109,9 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
     with environment(dbt_environment(settings, database)):
         # The monitoring models are `make monitor`'s (monitoring/gate.py): a drifted feature must not stop the
         # retraining that answers it.
-        outcome = dbtRunner().invoke([*dbt_arguments(settings, "build", target), "--exclude", MONITORING])
+        told = NodesTold(Ticker("transform"))
+        arguments = [*dbt_arguments(settings, "build", target), "--exclude", MONITORING]
+        outcome = dbtRunner(callbacks=[told]).invoke(arguments)
     # DuckDB keeps the warehouse open between builds in one process (keep_open in profiles.yml); close it, so
     # the stages after this one can open it with their own settings. (dbt-duckdb has no type hints.)
     DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
@@ -136,6 +143,34 @@ def build(settings: Settings | None = None, *, target: str | None = None) -> Tra
         tests=sum(r.node.resource_type == NodeType.Test for r in results),
         warnings=tuple(_warning(r, read) for r in results if str(r.status) == "warn"),
     )
+
+
+class NodesTold:
+    """A dbt callback telling the ticker each model and test dbt finishes, out of how many it will run, and
+    those still running: a model that takes minutes is named while it does."""
+
+    def __init__(self, ticker: Ticker) -> None:
+        self.ticker = ticker
+        self.total = self.done = 0
+        self.running: set[str] = set()
+        self._lock = threading.Lock()  # dbt's worker threads each report the nodes they start and finish
+
+    def __call__(self, event: EventMsg) -> None:
+        name, data = event.info.name, event.data
+        if name == "ConcurrencyLine":
+            self.total = data.node_count
+        elif name in ("NodeStart", "NodeFinished"):
+            node = f"{data.node_info.resource_type} {data.node_info.node_name}"
+            with self._lock:
+                if name == "NodeStart":
+                    self.running.add(node)
+                    return
+                self.running.discard(node)
+                self.done += 1
+                done, running = self.done, sorted(self.running)
+            status = data.run_result.status
+            line = f"{done:,} of {self.total:,} models and tests done; the last, {node}: {status}"
+            self.ticker.tell(line + (f"; running: {', '.join(running)}" if running else ""))
 
 
 def _warning(result: RunResult, read: RowReader) -> str:

@@ -10,6 +10,7 @@ from {{ cookiecutter.module_name }}.runs import Run
 from {{ cookiecutter.module_name }}.settings import Settings
 
 from ..contract_cases import CONTRACT, Violation, breaking, training_set_violations
+from ..documented import documented_path
 from ..log.corruptions import (
     Corruption,
     duplicate_rows,
@@ -27,8 +28,10 @@ def check(frame: pd.DataFrame, settings: Settings, run: Run) -> list[gate.Failur
     with pytest.raises(gate.QualityGateError, match="training did not run") as stopped:
         gate.run(frame, failures, settings, run)
     assert all(str(failure) in str(stopped.value) for failure in failures)
-    assert '"passed": false' in (run.quality_dir / "report.json").read_text()
-    assert (run.quality_dir / "failure_cases.csv").exists()
+    # Where the README says: the run's quality report, and beside it the failing values.
+    report = run.dir / documented_path("report.json")
+    assert '"passed": false' in report.read_text()
+    assert (report.parent / documented_path("failure_cases.csv")).exists()
     return failures
 
 

@@ -1,23 +1,38 @@
-"""LightGBM: early stopping on the validation split, the cores given, an export that scores exactly alike."""
+"""LightGBM: early stopping on the validation split, the cores given, an export that scores exactly alike, and
+a long training's progress."""
 
+import io
 import math
+from contextlib import redirect_stdout
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.module_name }}.model.train import MAX_TREES, TrainedModel, train
+from {{ cookiecutter.module_name }} import story
+from {{ cookiecutter.module_name }}.model.train import MAX_TREES, PATIENCE, TrainedModel, train
 from {{ cookiecutter.module_name }}.release.promotion import with_metadata
 from {{ cookiecutter.module_name }}.resources import usable_cpus
 from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import FEATURES, LABEL, SPLIT
 
+from ..conftest import a_second_per_reading, progress_lines, ticker_readings
+
 
 @pytest.fixture(scope="module")
-def model(training_frame: pd.DataFrame) -> TrainedModel:
-    return train(training_frame, Settings())
+def trained(training_frame: pd.DataFrame) -> tuple[TrainedModel, str]:
+    """The model, and what its training said with a clock a second per boosting round: a long training's."""
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(io.StringIO()) as said:
+        patch.setattr(story, "now", a_second_per_reading())
+        model = train(training_frame, Settings())
+    return model, said.getvalue()
+
+
+@pytest.fixture(scope="module")
+def model(trained: tuple[TrainedModel, str]) -> TrainedModel:
+    return trained[0]
 
 
 def scored(model: TrainedModel, rows: pd.DataFrame) -> list[float]:
@@ -39,6 +54,26 @@ def test_the_number_of_trees_is_chosen_on_the_validation_split(
 
     # With validation labels that nothing predicts, more trees only overfit: stopping comes much sooner.
     assert train(noise, Settings()).params["trees"] < model.params["trees"] / 2
+
+
+def test_a_long_training_tells_its_boosting_rounds_and_validation_loss_in_a_few_lines(
+    trained: tuple[TrainedModel, str],
+) -> None:
+    model, said = trained
+    trees = model.params["trees"]
+    choosing = trees + PATIENCE  # early stopping tries PATIENCE rounds past the best
+    expected = [
+        f"choosing the number of trees: boosting round {reading} of at most {MAX_TREES:,}, validation "
+        if reading <= choosing
+        else f"refit on training and validation: boosting round {reading - choosing} of {trees} ("
+        for reading in ticker_readings(choosing + trees)
+    ]
+
+    told = [line.split(maxsplit=1)[1] for line in progress_lines(said, "boosting round")]
+    assert len(told) == len(expected) <= 10, said
+    for line, start in zip(told, expected, strict=True):
+        assert line.startswith(start), said
+    assert all(" binary_logloss 0." in line for line in told if line.startswith("choosing")), said
 
 
 def test_lightgbm_uses_the_cores_given(training_frame: pd.DataFrame) -> None:

@@ -1,6 +1,9 @@
-"""PyTorch: the device, the cores, checkpoints per epoch, seeding, and an export that scores alike."""
+"""PyTorch: the device, the cores, checkpoints per epoch, seeding, an export that scores alike, and a long
+training's progress."""
 
+import io
 import math
+from contextlib import redirect_stdout
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+from {{ cookiecutter.module_name }} import story
 from {{ cookiecutter.module_name }}.model.train import (
     MAX_EPOCHS,
     PATIENCE,
@@ -26,6 +30,8 @@ from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import FEATURES
 
+from ..conftest import a_second_per_reading, progress_lines, ticker_readings
+
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -33,8 +39,17 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def model(training_frame: pd.DataFrame, workspace: Path) -> TrainedModel:
-    return train(training_frame, Settings(workspace=workspace, gpu=0))
+def trained(training_frame: pd.DataFrame, workspace: Path) -> tuple[TrainedModel, str]:
+    """The model, and what its training said with a clock a second per epoch: a long training's."""
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(io.StringIO()) as said:
+        patch.setattr(story, "now", a_second_per_reading())
+        model = train(training_frame, Settings(workspace=workspace, gpu=0))
+    return model, said.getvalue()
+
+
+@pytest.fixture(scope="module")
+def model(trained: tuple[TrainedModel, str]) -> TrainedModel:
+    return trained[0]
 
 
 def checkpoints(workspace: Path, phase: str) -> list[Path]:
@@ -99,6 +114,25 @@ def test_early_stopping_stops_once_validation_loss_stops_improving(
     assert [checkpoint["epoch"] for checkpoint in tried] == list(range(1, len(tried) + 1))
     assert len(tried) == min(epochs + PATIENCE, MAX_EPOCHS) < MAX_EPOCHS
     assert min(losses) == losses[epochs - 1]
+
+
+def test_a_long_training_tells_its_epochs_and_validation_loss_in_a_few_lines(
+    trained: tuple[TrainedModel, str], workspace: Path
+) -> None:
+    model, said = trained
+    epochs = model.params["epochs"]
+    choosing = len(checkpoints(workspace, "early_stopping"))
+    expected = [
+        f"choosing the number of epochs: epoch {reading} of at most {MAX_EPOCHS}, validation loss 0."
+        if reading <= choosing
+        else f"refit on training and validation: epoch {reading - choosing} of {epochs} ("
+        for reading in ticker_readings(choosing + epochs)
+    ]
+
+    told = [line.split(maxsplit=1)[1] for line in progress_lines(said, "epoch")]
+    assert expected and len(told) == len(expected) <= 10, said
+    for line, start in zip(told, expected, strict=True):
+        assert line.startswith(start), said
 
 
 def test_the_final_fit_checkpoints_every_epoch_and_its_last_checkpoint_is_the_model(

@@ -3,8 +3,11 @@
 Trees are added until the validation loss stops improving (early stopping); the model is then refit on the
 training and validation splits together with that many trees. Threads come from the cores the step was given,
 and training is deterministic: the same data and settings give the same trees, whatever the thread count.
+A long training tells its boosting rounds and the validation loss as it goes (``story.Ticker``), through a
+LightGBM callback.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +18,7 @@ from sklearn.metrics import average_precision_score
 
 from ..resources import usable_cpus
 from ..settings import Settings
+from ..story import Ticker
 from ..training_set import FEATURES, LABEL, SPLIT
 
 MODEL_FORMAT = "lightgbm-trees/1"
@@ -83,13 +87,15 @@ def train(frame: pd.DataFrame, settings: Settings) -> TrainedModel:
     fit_rows = frame.loc[frame[SPLIT] == "train", [*FEATURES, LABEL]]
     tune_rows = frame.loc[frame[SPLIT] == "validation", [*FEATURES, LABEL]]
 
+    ticker = Ticker("train")
     fit_set = _dataset(fit_rows, params)
     tuned = lgb.train(
         {**params, "metric": "binary_logloss"},
         fit_set,
         num_boost_round=MAX_TREES,
         valid_sets=[_dataset(tune_rows, params, reference=fit_set)],
-        callbacks=[lgb.early_stopping(PATIENCE, verbose=False)],
+        valid_names=["validation"],
+        callbacks=[lgb.early_stopping(PATIENCE, verbose=False), told(ticker, "choosing the number of trees")],
     )
     trees = tuned.best_iteration
     validation_ap = average_precision_score(
@@ -97,7 +103,8 @@ def train(frame: pd.DataFrame, settings: Settings) -> TrainedModel:
     )
 
     both = pd.concat([fit_rows, tune_rows])
-    booster = lgb.train(params, _dataset(both, params), num_boost_round=trees)
+    refit = told(ticker, "refit on training and validation")
+    booster = lgb.train(params, _dataset(both, params), num_boost_round=trees, callbacks=[refit])
     return TrainedModel(
         booster=booster,
         features=FEATURES,
@@ -106,6 +113,24 @@ def train(frame: pd.DataFrame, settings: Settings) -> TrainedModel:
         rows=len(both),
         cpus=cpus,
     )
+
+
+def told(ticker: Ticker, phase: str) -> Callable[[lgb.callback.CallbackEnv], None]:
+    """A LightGBM callback telling the ticker each boosting round, with the validation scores if any."""
+
+    def after_round(env: lgb.callback.CallbackEnv) -> None:
+        done, planned = env.iteration - env.begin_iteration + 1, env.end_iteration - env.begin_iteration
+        scored = env.evaluation_result_list or []
+
+        def line() -> str:
+            # Early stopping makes the round count an upper bound; a refit runs exactly the rounds given.
+            bound = f"of at most {planned:,}" if scored else f"of {planned:,}"
+            scores = "".join(f", {data} {metric} {value:.4f}" for data, metric, value, *_ in scored)
+            return f"{phase}: boosting round {done:,} {bound}{scores}"
+
+        ticker.tell(line)
+
+    return after_round
 
 
 def _matrix(frame: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:

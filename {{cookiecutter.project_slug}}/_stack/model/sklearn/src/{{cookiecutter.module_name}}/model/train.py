@@ -1,7 +1,9 @@
 """Training on one node: a scikit-learn model fit on the training split, tuned on the validation split.
 
 The training set is one row per session, so even a year of traffic fits in memory; the heavy lifting (turning
-events into sessions and features) already happened in the warehouse.
+events into sessions and features) already happened in the warehouse. A long training tells each
+regularization strength tried and its validation score (``story.Ticker``); each fit itself is one call to
+scikit-learn's solver, which has no hook to report its iterations through.
 """
 
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from ..resources import usable_cpus
 from ..settings import Settings
+from ..story import Ticker
 from ..training_set import FEATURES, LABEL, SPLIT
 
 # Inverse regularization strengths tried on the validation split.
@@ -76,13 +79,16 @@ def train(frame: pd.DataFrame, settings: Settings) -> TrainedModel:
     # Only what the model reads: each split's copy leaves the session and user ids behind.
     fit_rows = frame.loc[frame[SPLIT] == "train", [*FEATURES, LABEL]]
     tune_rows = frame.loc[frame[SPLIT] == "validation", [*FEATURES, LABEL]]
+    ticker = Ticker("train")
     with threadpool_limits(limits=cpus):
         scores = {}
-        for c in C_GRID:
+        for tried, c in enumerate(C_GRID, start=1):
             candidate = build_estimator(c, settings.seed).fit(fit_rows[features], fit_rows[LABEL])
             scores[c] = average_precision_score(
                 tune_rows[LABEL], candidate.predict_proba(tune_rows[features])[:, 1]
             )
+            score = f"validation average precision {scores[c]:.3f}"
+            ticker.tell(f"choosing the regularization: {tried} of {len(C_GRID)} tried, C {c}: {score}")
         best_c = max(scores, key=lambda c: scores[c])
         both = pd.concat([fit_rows, tune_rows])
         estimator = build_estimator(best_c, settings.seed).fit(both[features], both[LABEL])

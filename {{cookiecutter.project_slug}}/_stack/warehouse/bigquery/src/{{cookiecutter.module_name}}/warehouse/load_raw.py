@@ -10,9 +10,10 @@ in the rows loaded before, as it is in older log files.
 Run one loader at a time: BigQuery has no table lock that would make a second loader wait and skip what the
 first one loaded. (A batch loaded twice would still count once in the models, which keep each event once.)
 
-No BigQuery engine runs offline, so this stays a thin call of the client library: one load job per file.
-tests/warehouse/test_warehouse.py checks what it sends (which files, the tables' definitions, the load jobs'
-configuration) to a fake client; BigQuery's own part is first proven by the first real `make load-raw`.
+No BigQuery engine runs in this project's tests, so this stays a thin call of the client library: one load
+job per file. tests/warehouse/test_warehouse.py checks what it sends (which files, the tables' definitions,
+the load jobs' configuration) to a fake client; BigQuery's own part is first proven by the first real
+`make load-raw`.
 """
 
 from contextlib import closing

@@ -4,8 +4,8 @@ BigQuery is reached with the variables dbt's prod profile reads (``GOOGLE_CLOUD_
 ``BIGQUERY_LOCATION``) and Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS``, a gcloud login
 or the machine's workload identity), so a build and every read after it see the same project.
 
-No BigQuery engine runs offline: tests/warehouse/test_warehouse.py checks the client's settings and the query
-it sends, with a fake client; the first real run against a project proves the rest.
+No BigQuery engine runs in this project's tests: tests/warehouse/test_warehouse.py checks the client's
+settings and the query it sends, with a fake client; the first real run against a project proves the rest.
 """
 
 import os

@@ -71,12 +71,13 @@ class Settings(BaseSettings):
     # small beside a day's noise (simulated on sample-like traffic of 200 sessions a day: PSI 0.06 on
     # average against the previous 3 days, 0.08 against 7, and over 0.2 on 0.2% and 1.5% of days).
     # Once a day's outcomes are in (outcome_days after it), its Brier score stays within max_brier_rise of the
-    # accepted model's on its holdout, judged only on a day with min_outcomes_per_day outcomes or more: a
+    # accepted model's on its holdout, judged alone on a day with min_outcomes_per_day outcomes or more: a
     # day's Brier score is a mean of rare, large errors (the purchases), so over a few hundred sessions it
     # wanders past a 25% rise by chance alone. Measured on the sample's holdout (Brier 0.073, each squared
     # error's standard deviation 0.17): over 200 outcomes a 25% rise is 1.5 standard errors (a false alarm
     # on about one normal day in 15), over 1,000 it is 3.3 (one in 2,000). Below it the report says "too
-    # few outcomes to judge"; with fewer sessions a day, lower it only with a larger max_brier_rise.
+    # few to judge alone", and the recent days that small are judged together once they add up to
+    # min_outcomes_per_day (monitoring/performance.py): a shop with 200 outcomes a day learns within a week.
     max_feature_psi: float = Field(default=0.2, gt=0)
     min_predictions_per_day: int = Field(default=100, ge=1)
     recent_reference_days: int = Field(default=3, ge=1)

@@ -1,7 +1,8 @@
 """`make monitor` on the accepted model: predictions recorded over two days, the second with one feature
 shifted; the monitoring gate flags that feature on that day and nothing before, joins outcomes by session,
 and writes a report with the verdict on top. A normal week, whose shoppers' history grows as the log ages,
-is flagged on no day; the Brier check judges only a day with enough outcomes, and says so."""
+is flagged on no day; the Brier check judges a day alone only with enough outcomes, and the smaller days
+together, and says so."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -105,27 +106,37 @@ def test_a_normal_week_is_flagged_on_no_day_though_the_shoppers_history_grows(ac
 
 def realised_day(outcomes: int, brier: float) -> pd.DataFrame:
     """realised_performance's row for one day."""
+    return realised_days([outcomes], [brier])
+
+
+def realised_days(outcomes: list[int], brier: list[float]) -> pd.DataFrame:
+    """realised_performance's rows for days in a row from 2026-01-02."""
     return pd.DataFrame(
         {
-            "predicted_on": [pd.Timestamp(date(2026, 1, 2))],
-            "predictions_with_outcome": [outcomes],
-            "expected_rate": [0.1],
-            "observed_rate": [0.3],
-            "brier": [brier],
+            "predicted_on": [
+                pd.Timestamp(date(2026, 1, 2) + timedelta(days=n)) for n in range(len(outcomes))
+            ],
+            "predictions_with_outcome": outcomes,
+            "expected_rate": [0.1] * len(outcomes),
+            "observed_rate": [0.3] * len(outcomes),
+            "brier": brier,
         }
     )
 
 
 def brier_section(settings: Settings, realised: pd.DataFrame, expected_brier: float) -> str:
     """The report's realised-performance table for ``realised``."""
-    daily = pd.DataFrame({"predicted_on": realised["predicted_on"], "predictions": [1], "mean_score": [0.1]})
+    days = len(realised)
+    daily = pd.DataFrame(
+        {"predicted_on": realised["predicted_on"], "predictions": [1] * days, "mean_score": [0.1] * days}
+    )
     drift = pd.DataFrame(
         {
             "predicted_on": realised["predicted_on"],
-            "feature": [SHIFTED],
-            "psi": [0.01],
-            "same_all_day": [False],
-            "against_recent": [False],
+            "feature": [SHIFTED] * days,
+            "psi": [0.01] * days,
+            "same_all_day": [False] * days,
+            "against_recent": [False] * days,
         }
     )
     tables = {"feature_drift": drift, "daily_predictions": daily, "realised_performance": realised}
@@ -140,8 +151,33 @@ def test_a_day_with_too_few_outcomes_is_not_judged_by_the_brier_check_and_the_re
     realised = realised_day(settings.min_outcomes_per_day - 1, brier=expected * 3)
 
     assert gate.performance_failures(realised, expected, settings) == []
-    assert "| too few outcomes to judge (under 1,000: min_outcomes_per_day) |" in brier_section(
-        settings, realised, expected
+    section = brier_section(settings, realised, expected)
+    assert "| too few to judge alone (under 1,000 outcomes: min_outcomes_per_day) |" in section
+    assert "The 1 recent day(s) too small to judge alone hold 999 outcomes together, under 1,000" in section
+
+
+def test_days_too_small_alone_are_judged_together_once_they_add_up(settings: Settings) -> None:
+    expected = 0.07
+    per_day = settings.min_outcomes_per_day // 4
+    # Five small days: four at the holdout's Brier, then one far worse; together they have risen.
+    worse = realised_days([per_day] * 5, [expected] * 4 + [expected * 3])
+    normal = realised_days([per_day] * 5, [expected] * 5)
+
+    [failure] = gate.performance_failures(worse, expected, settings)
+
+    pooled, outcomes = (4 * expected + 3 * expected) / 5, f"{5 * per_day:,}"
+    assert pooled > expected * (1 + settings.max_brier_rise)
+    assert (
+        f"Brier {pooled:.4f} on 2026-01-02 to 2026-01-06 together (each too few alone), "
+        f"over {outcomes} predictions with outcomes" in failure.detail
+    )
+    together = f"together (2026-01-02 to 2026-01-06): Brier {pooled:.4f} over {outcomes} outcomes"
+    assert f"{together}, over the threshold." in brier_section(settings, worse, expected)
+    assert gate.performance_failures(normal, expected, settings) == []
+    assert f"{outcomes} outcomes, within the threshold." in brier_section(settings, normal, expected)
+    # Too few even together (three days): not judged, however bad.
+    assert (
+        gate.performance_failures(realised_days([per_day] * 3, [expected * 3] * 3), expected, settings) == []
     )
 
 

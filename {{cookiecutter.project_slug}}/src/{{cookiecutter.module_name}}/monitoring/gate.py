@@ -9,8 +9,9 @@ the newest ``monitor_days`` days of predictions with the thresholds in settings.
   A feature the contract marks ``grows_with_log_age`` is compared with the previous ``recent_reference_days``
   days of predictions instead (dbt/models/monitoring/feature_bins.sql says why);
 - realised performance: once a day's outcomes are in, its Brier score at most the accepted model's on its
-  holdout, plus ``max_brier_rise``, on a day with at least ``min_outcomes_per_day`` outcomes (fewer are too
-  noisy to judge: settings.py has the figures).
+  holdout, plus ``max_brier_rise``, on a day with at least ``min_outcomes_per_day`` outcomes, and on the
+  recent days with fewer together once they add up to that many (``performance.py``; settings.py has the
+  figures).
 
 Failures are the quality gate's (``quality/gate.py``): one line each, naming the feature, the statistic and
 the threshold. The report and plots (``report.py``) are written either way, then the gate exits non-zero on
@@ -47,7 +48,7 @@ from ..warehouse.transform import (
     environment,
     read_locally,
 )
-from . import report
+from . import performance, report
 from .report import day
 
 # The tables `make monitor` reads back, for its checks and its report.
@@ -155,29 +156,29 @@ def drift_failures(results: list[RunResult], read: RowReader) -> list[Failure]:
 
 
 def performance_failures(realised: pd.DataFrame, expected_brier: float, settings: Settings) -> list[Failure]:
-    """A failure per recent day whose realised Brier score is worse than the holdout's beyond the margin."""
-    limit = expected_brier * (1 + settings.max_brier_rise)
-    judged = recent(realised, settings)
-    judged = judged[judged["predictions_with_outcome"] >= settings.min_outcomes_per_day]
+    """A failure per recent day, or run of small days together, whose realised Brier score is worse than the
+    holdout's beyond the margin (``performance.py``)."""
+    check = (
+        f"Brier score at most {performance.limit(expected_brier, settings):.4f} (the accepted model's "
+        f"{expected_brier:.4f} on its holdout, +{settings.max_brier_rise:.0%}: max_brier_rise)"
+    )
     return [
         Failure(
-            f"Brier score at most {limit:.4f} (the accepted model's {expected_brier:.4f} on its holdout, "
-            f"+{settings.max_brier_rise:.0%}: max_brier_rise)",
+            check,
             "score",
             0,
-            f"Brier {row.brier:.4f} on {day(row.predicted_on)}, over "
-            f"{row.predictions_with_outcome:,.0f} predictions with outcomes: retrain (`make run`)",
+            f"Brier {judged.brier:.4f} on {days(judged)}, over {judged.outcomes:,} predictions with "
+            "outcomes: retrain (`make run`)",
         )
-        for row in judged[judged["brier"] > limit].itertuples()
+        for judged in performance.judge(realised, expected_brier, settings)
+        if judged.verdict == performance.OVER
     ]
 
 
-def recent(table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """The rows of the newest ``monitor_days`` days of predictions."""
-    if table.empty:
-        return table
-    days = pd.to_datetime(table["predicted_on"])
-    return table[days > days.max() - pd.Timedelta(days=settings.monitor_days)]
+def days(judged: performance.Judged) -> str:
+    if judged.together:
+        return f"{day(judged.first)} to {day(judged.last)} together (each too few alone)"
+    return day(judged.first)
 
 
 def _version(model_path: Path) -> str:

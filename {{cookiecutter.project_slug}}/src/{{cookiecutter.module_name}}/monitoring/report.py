@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from ..quality.gate import Failure
 from ..settings import Settings
 from ..training_set import CONTRACT
+from . import performance
 
 RATE = f"{CONTRACT.prediction_words} rate"
 
@@ -91,7 +92,8 @@ def markdown(
         f"Model `{model_version}`. Thresholds (settings.py): PSI at most {settings.max_feature_psi:g} per "
         f"feature (max_feature_psi), Brier score at most the holdout's {expected_brier:.4f} "
         f"+{settings.max_brier_rise:.0%} (max_brier_rise) on a day with at least "
-        f"{settings.min_outcomes_per_day:,} outcomes (min_outcomes_per_day), judged on the newest "
+        f"{settings.min_outcomes_per_day:,} outcomes (min_outcomes_per_day), or on the smaller days "
+        "together, judged on the newest "
         f"{settings.monitor_days} days with at least {settings.min_predictions_per_day} predictions. "
         "A feature growing with the log's age is compared with the previous "
         f"{settings.recent_reference_days} days' predictions (recent_reference_days), "
@@ -125,25 +127,43 @@ def markdown(
                 f"| day | with outcome | expected {RATE} | observed {RATE} | Brier | |",
                 "|---|---:|---:|---:|---:|---|",
             ]
-            judged = zip(realised["predictions_with_outcome"], realised["brier"], strict=True)
-            verdicts = [brier_verdict(n, brier, expected_brier, settings) for n, brier in judged]
+            outcomes_and_brier = zip(realised["predictions_with_outcome"], realised["brier"], strict=True)
+            verdicts = [
+                performance.day_verdict(outcomes, brier, expected_brier, settings)
+                for outcomes, brier in outcomes_and_brier
+            ]
             lines += [
                 f"| {day(row.predicted_on)} | {row.predictions_with_outcome:,.0f} | "
-                f"{row.expected_rate:.3f} | {row.observed_rate:.3f} | {row.brier:.4f} | {verdict} |"
-                for row, verdict in zip(realised.itertuples(), verdicts, strict=True)
+                f"{row.expected_rate:.3f} | {row.observed_rate:.3f} | {row.brier:.4f} | {judged} |"
+                for row, judged in zip(realised.itertuples(), verdicts, strict=True)
             ]
+            lines += ["", small_days(realised, expected_brier, settings)]
         lines.append("")
     lines += ["## Plots", "", *(f"![{plot.stem}]({plot.name})" for plot in plots)]
     return "\n".join(lines) + "\n"
 
 
-def brier_verdict(outcomes: float, brier: float, expected_brier: float, settings: Settings) -> str:
-    """What the Brier check makes of a day: a day with too few outcomes is not judged, and says so."""
-    if outcomes < settings.min_outcomes_per_day:
-        return f"too few outcomes to judge (under {settings.min_outcomes_per_day:,}: min_outcomes_per_day)"
-    if brier > expected_brier * (1 + settings.max_brier_rise):
-        return "over the threshold"
-    return "within the threshold"
+def small_days(realised: pd.DataFrame, expected_brier: float, settings: Settings) -> str:
+    """What the Brier check made of the recent days too small to judge alone, together."""
+    window = performance.recent(realised, settings)
+    small = window[window["predictions_with_outcome"] < settings.min_outcomes_per_day]
+    if small.empty:
+        return (
+            f"Every recent day has {settings.min_outcomes_per_day:,} outcomes or more: each is judged alone."
+        )
+    judged = performance.judge(realised, expected_brier, settings)
+    together = next((judgement for judgement in judged if judgement.together), None)
+    if together is None:
+        outcomes = small["predictions_with_outcome"].sum()
+        return (
+            f"The {len(small)} recent day(s) too small to judge alone hold {outcomes:,.0f} outcomes "
+            f"together, under {settings.min_outcomes_per_day:,}: not judged yet."
+        )
+    return (
+        f"The {len(small)} recent days too small to judge alone, together ({day(together.first)} to "
+        f"{day(together.last)}): Brier {together.brier:.4f} over {together.outcomes:,} outcomes, "
+        f"{together.verdict}."
+    )
 
 
 def plot_drift(drift: pd.DataFrame, settings: Settings, path: Path) -> Path:

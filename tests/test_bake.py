@@ -89,6 +89,7 @@ DEFAULT_FILES = {
     "src/purchase_intent/monitoring/__init__.py",
     "src/purchase_intent/monitoring/alerts.py",
     "src/purchase_intent/monitoring/gate.py",
+    "src/purchase_intent/monitoring/performance.py",
     "src/purchase_intent/monitoring/report.py",
     "src/purchase_intent/pipeline.py",
     "src/purchase_intent/quality/__init__.py",

@@ -6,16 +6,21 @@ a user does first: `make setup`, the project's own tests, and `make run`. The de
 among them: `test_generated_project.py` does all of that and more with it, every test of its suite included.
 A combination then runs the tests that exercise one of its values the default bake does not have
 (``EXERCISES``): the log's tests, which no value touches, ran once already. Every production warehouse's bake
-keeps its log on a local S3 server, and the Postgres and Snowflake bakes' `make run` take the production path,
-on a throwaway PostgreSQL server and an emulated Snowflake. Minutes each: marked slow.
+keeps its log on a local S3 server and `make run`s the production path, on a throwaway PostgreSQL server, an
+emulated Snowflake or an emulated BigQuery. Minutes each: marked slow.
 """
 
+import json
+import os
 import re
+import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -91,10 +96,11 @@ def assert_same_in_every_stack(paths: tuple[str, ...]) -> None:
     assert not [mark for mark in marks for text in texts if mark in text], paths
 
 
-# Every combination with a production warehouse keeps its event log on object storage in `make run`, as a team
-# at its scale would: in a bucket of a real S3 API on localhost (moto's server, from the project's own
-# environment). The embedded default keeps it on the local disk (test_generated_project.py runs that).
-def log_on_object_storage_in(combination: Combination) -> bool:
+# Every combination with a production warehouse runs `make run` as a team at its scale would: its event log on
+# object storage, in a bucket of a real S3 API on localhost (moto's server, from the project's own
+# environment), and the production path (below). The embedded default keeps its log on the local disk and
+# builds on DuckDB (test_generated_project.py runs that).
+def in_production(combination: Combination) -> bool:
     return combination["warehouse"] != DEFAULT_STACK["warehouse"]
 
 
@@ -136,17 +142,14 @@ def log_on_object_storage(project: Path) -> Iterator[dict[str, str]]:
         server.wait(timeout=30)
 
 
-# The Postgres and Snowflake bakes' `make run` take the production path, as a team at their scale would run
-# it: the log loaded into the raw tables, the warehouse's prod build, and every stage after it reading the
-# training set back from the warehouse. Against a throwaway PostgreSQL server (test_postgres.py's) and
-# fakesnow's server (a Snowflake emulator, from the project's own environment), reached through the variables
-# a team's .env, a private link or a proxy would set: nothing in the project is patched. BigQuery has no
-# engine that runs offline: its bake runs on the dev target, its client calls are unit-tested.
-def runs_on_prod_in(combination: Combination) -> bool:
-    return combination["warehouse"] in {"postgres", "snowflake"}
+# The production path: the log loaded into the raw tables, the warehouse's prod build, and every stage after
+# it reading the training set back from the warehouse. Against a throwaway PostgreSQL server (as in
+# test_postgres.py), fakesnow's server (a Snowflake emulator, from the project's own environment) and
+# bqemulator (a BigQuery emulator, below), reached through the variables a team's .env, a private link or a
+# proxy would set: nothing in the project is patched.
 
 
-# The dev target's warehouse file, which the README says `make run` makes: on prod, dbt builds in the warehouse.
+# The dev target's warehouse file, which the README says `make run` makes; on prod, dbt builds elsewhere.
 DEV_WAREHOUSE = "data/warehouse.duckdb"
 
 # dbt-snowflake and the connector sign in with a key pair, as the prod profile says: a throwaway key, which
@@ -160,16 +163,34 @@ with open(sys.argv[1], "wb") as file:
     file.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
 """
 
-# What the emulated account holds after the run, read through the project's own connection.
+# What the warehouse holds after the run, read through the project's own connection: a DB-API one (PostgreSQL,
+# Snowflake) or BigQuery's client.
 COUNT_ROWS = """
 import sys
 from contextlib import closing
 from {package}.warehouse.production import connect
-with closing(connect()) as database, closing(database.cursor()) as cursor:
+with closing(connect()) as database:
     for table in sys.argv[1:]:
-        cursor.execute(f"select count(*) from {{table}}")
-        print(table, cursor.fetchone()[0])
+        query = f"select count(*) from {{table}}"
+        if hasattr(database, "cursor"):
+            with closing(database.cursor()) as cursor:
+                cursor.execute(query)
+                print(table, cursor.fetchone()[0])
+        else:
+            print(table, next(iter(database.query(query).result()))[0])
 """
+
+
+def wait_for(port: int, server: subprocess.Popen[bytes], log: Path, name: str, timeout: float = 120) -> None:
+    """Return once ``server`` answers on ``port``; fail with the end of its log if it never does."""
+    deadline = time.monotonic() + timeout
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"{name} never answered:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager
@@ -185,17 +206,7 @@ def emulated_snowflake(project: Path, scratch: Path) -> Iterator[dict[str, str]]
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 60
-        while server.poll() is None and time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(
-                f"fakesnow's server never answered:\n{(scratch / 'fakesnow.log').read_text()[-3000:]}"
-            )
+        wait_for(port, server, scratch / "fakesnow.log", "fakesnow's server")
         yield {
             "DBT_TARGET": "prod",
             "SNOWFLAKE_ACCOUNT": "runtime",
@@ -213,15 +224,117 @@ def emulated_snowflake(project: Path, scratch: Path) -> Iterator[dict[str, str]]
         server.wait(timeout=30)
 
 
+# bqemulator (PyPI: BigQuery's REST API over DuckDB, its SQL translated by SQLGlot), in an environment of its
+# own made by the project's uv, pinned: it needs DuckDB's spatial extension, which DuckDB would download from
+# its own host at start (blocked here, as on many corporate networks); the PyPI package of that extension
+# for DuckDB 1.5.5 installs it instead, into a scratch HOME.
+BIGQUERY_EMULATOR = [
+    "bqemulator==1.4.0",
+    "duckdb==1.5.5",
+    "duckdb-extensions==1.5.5",
+    "duckdb-extension-spatial==1.5.5",
+    "numpy==2.4.6",
+]
+START_BIGQUERY_EMULATOR = """
+import sys
+from duckdb_extensions import import_extension
+from bqemulator.cli import main
+import_extension("spatial")
+sys.argv = ["bqemulator", "start", "--rest-port", sys.argv[1], "--grpc-port", "0", "--project", "runtime"]
+main()
+"""
+
+
+class TokenEndpoint(BaseHTTPRequestHandler):
+    """Google's OAuth token endpoint as far as the client libraries need it: any grant gets a token."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"access_token": "emulated", "expires_in": 3600, "token_type": "Bearer"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def emulated_bigquery(project: Path, scratch: Path) -> Iterator[dict[str, str]]:
+    """bqemulator on localhost, and the environment that makes it the project's prod warehouse.
+
+    The client library and dbt-bigquery send the REST API to ``BIGQUERY_EMULATOR_HOST``; both sign in with
+    Application Default Credentials, here a throwaway service account whose token endpoint is a local one
+    (a service-account file may name its own, as for a private Google endpoint)."""
+    port, key = free_port(), scratch / "bigquery-key.pem"
+    run([".venv/bin/python", "-c", MAKE_KEY, str(key)], cwd=project)
+    tokens = HTTPServer(("127.0.0.1", 0), TokenEndpoint)
+    threading.Thread(target=tokens.serve_forever, daemon=True).start()
+    account = {
+        "type": "service_account",
+        "project_id": "runtime",
+        "private_key_id": "emulated",
+        "private_key": key.read_text(),
+        "client_email": "pipeline@runtime.iam.gserviceaccount.com",
+        "client_id": "1",
+        "token_uri": f"http://127.0.0.1:{tokens.server_port}/token",
+    }
+    credentials = scratch / "bigquery-service-account.json"
+    credentials.write_text(json.dumps(account))
+    uv = project / ".tools/bin/uv"
+    cache = run([uv, "cache", "dir"], cwd=project).strip()
+    home = scratch / "bigquery-emulator-home"
+    home.mkdir()
+    with (scratch / "bqemulator.log").open("wb") as log:
+        with_packages = [f"--with={package}" for package in BIGQUERY_EMULATOR]
+        server = subprocess.Popen(
+            [
+                uv,
+                "run",
+                "--no-project",
+                "--quiet",
+                *with_packages,
+                "python",
+                "-c",
+                START_BIGQUERY_EMULATOR,
+                str(port),
+            ],
+            cwd=scratch,
+            env={**os.environ, "HOME": str(home), "UV_CACHE_DIR": cache},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(port, server, scratch / "bqemulator.log", "bqemulator")
+        yield {
+            "DBT_TARGET": "prod",
+            "GOOGLE_CLOUD_PROJECT": "runtime",
+            "GOOGLE_APPLICATION_CREDENTIALS": str(credentials),
+            "BIGQUERY_EMULATOR_HOST": f"http://127.0.0.1:{port}",
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        tokens.shutdown()
+
+
 @contextmanager
 def production_warehouse(warehouse: str, project: Path, scratch: Path) -> Iterator[dict[str, str]]:
     """The warehouse's server on localhost, and the environment that makes it the project's prod target."""
     if warehouse == "snowflake":
         with emulated_snowflake(project, scratch) as environment:
             yield environment
+    elif warehouse == "bigquery":
+        with emulated_bigquery(project, scratch) as environment:
+            yield environment
     else:
         with postgres_server() as server:
             yield server.env | {"DBT_TARGET": "prod"}
+
+
+STORY = r"(?m)(?:^|\] )"
 
 
 def assert_the_training_set_came_from_the_warehouse(
@@ -237,8 +350,9 @@ def assert_the_training_set_came_from_the_warehouse(
         env=environment,
     )
     held = dict(line.split() for line in counted.splitlines() if line.startswith(("raw.", "analytics.")))
-    assert re.search(r"^transform\s+loaded [1-9][\d,]* batch", pipeline, re.MULTILINE), pipeline[-3000:]
-    appended = re.search(r"^log\s+([\d,]+) events appended", pipeline, re.MULTILINE)
+    # A story line starts the line, or follows the orchestrator's prefix (Metaflow's "[run/step (pid)] ").
+    assert re.search(rf"{STORY}transform\s+loaded [1-9][\d,]* batch", pipeline), pipeline[-3000:]
+    appended = re.search(rf"{STORY}log\s+([\d,]+) events appended", pipeline)
     judged = re.search(r"passed on ([\d,]+) rows of the training set", pipeline)
     assert appended and judged, pipeline[-3000:]
     assert int(held["raw.events"]) == int(appended[1].replace(",", "")), (held, pipeline[-3000:])
@@ -282,16 +396,14 @@ def test_sets_up_passes_its_own_tests_and_runs(
     run([".venv/bin/pre-commit", "run", "--all-files"], cwd=project, env={**project_env, **skip})
     selected = selection(project, combination)
     tests = run([*PROJECT_TESTS, *selected], cwd=project, env=project_env)
-    if log_on_object_storage_in(combination):
+    if in_production(combination):
         with ExitStack() as services:
             environment = project_env | services.enter_context(log_on_object_storage(project))
-            if runs_on_prod_in(combination):
-                warehouse = production_warehouse(combination["warehouse"], project, tmp_path)
-                environment |= services.enter_context(warehouse)
+            warehouse = production_warehouse(combination["warehouse"], project, tmp_path)
+            environment |= services.enter_context(warehouse)
             pipeline = run("make run EVENTS=30000", cwd=project, env=environment)
             status = run("make log-status", cwd=project, env=environment)
-            if runs_on_prod_in(combination):
-                assert_the_training_set_came_from_the_warehouse(project, pipeline, environment)
+            assert_the_training_set_came_from_the_warehouse(project, pipeline, environment)
         assert "files of the log on object storage copied to" in pipeline, pipeline[-3000:]
         assert re.search(r"^[1-9][\d,]* batches: ", status, re.MULTILINE), status
     else:
@@ -308,5 +420,5 @@ def test_sets_up_passes_its_own_tests_and_runs(
     if combination["orchestrator"] == "prefect":
         assert (project / ".prefect" / "prefect.db").exists(), "run history should stay in PREFECT_HOME"
     assert_docs_hold_after_run(
-        project, pipeline, not_made={DEV_WAREHOUSE} if runs_on_prod_in(combination) else ()
+        project, pipeline, not_made={DEV_WAREHOUSE} if in_production(combination) else ()
     )

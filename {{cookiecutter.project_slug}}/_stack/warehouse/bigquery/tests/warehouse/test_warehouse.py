@@ -43,12 +43,13 @@ class FakeJob:
     def __init__(self, rows: list[dict[str, Any]] | None = None, frame: pd.DataFrame | None = None) -> None:
         self.rows = rows or []
         self.frame = frame
-        self.output_rows = len(self.rows)
+        self.read_through_storage_api: bool | None = None
 
     def result(self) -> list[dict[str, Any]]:
         return self.rows
 
-    def to_dataframe(self, int_dtype: Any) -> pd.DataFrame:
+    def to_dataframe(self, int_dtype: Any, create_bqstorage_client: bool) -> pd.DataFrame:
+        self.read_through_storage_api = create_bqstorage_client
         if self.frame is None:
             # google-api-core's exceptions carry no type hints.
             raise NotFound("Not found: Table test-project:analytics.training_set")  # type: ignore[no-untyped-call]
@@ -65,6 +66,7 @@ class FakeBigQuery:
         self.datasets: list[bigquery.Dataset] = []
         self.tables: dict[str, bigquery.Table] = {}
         self.queries: list[str] = []
+        self.jobs: list[FakeJob] = []
         self.loads: list[tuple[str, bigquery.LoadJobConfig]] = []
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.training_set: pd.DataFrame | None = None
@@ -87,7 +89,8 @@ class FakeBigQuery:
         if ids := IDS.match(query):
             held = {row[ids["key"]] for row in self.rows[ids["table"].rsplit(".", 1)[1]]}
             return FakeJob([{ids["key"]: value} for value in sorted(held)])
-        return FakeJob(frame=self.training_set)
+        self.jobs.append(FakeJob(frame=self.training_set))
+        return self.jobs[-1]
 
     def load_table_from_file(
         self, file: IO[bytes], table_id: str, job_config: bigquery.LoadJobConfig, job_id_prefix: str
@@ -108,7 +111,7 @@ def bigquery_project(monkeypatch: pytest.MonkeyPatch) -> FakeBigQuery:
     project = FakeBigQuery()
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project.project)
     monkeypatch.setenv("BIGQUERY_LOCATION", "EU")
-    for name in ("DBT_SCHEMA", "DBT_RAW_SCHEMA"):
+    for name in ("DBT_SCHEMA", "DBT_RAW_SCHEMA", "BIGQUERY_EMULATOR_HOST"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(bigquery, "Client", project.client)
     return project
@@ -225,6 +228,10 @@ def test_prod_reads_the_training_set_with_naive_utc_times(
         "select * from `test-project.analytics.training_set` order by session_id"
     ]
     pd.testing.assert_frame_equal(frame, training_frame)
+    # Through BigQuery's Storage Read API, unless the REST API goes to an emulator or a proxy.
+    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", "http://127.0.0.1:9050")
+    load_training_set()
+    assert [job.read_through_storage_api for job in bigquery_project.jobs] == [True, False]
 
 
 def test_reading_before_a_prod_build_is_explained(

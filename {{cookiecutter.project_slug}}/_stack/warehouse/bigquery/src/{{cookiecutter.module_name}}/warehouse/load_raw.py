@@ -10,16 +10,17 @@ in the rows loaded before, as it is in older log files.
 Run one loader at a time: BigQuery has no table lock that would make a second loader wait and skip what the
 first one loaded. (A batch loaded twice would still count once in the models, which keep each event once.)
 
-No BigQuery engine runs in this project's tests, so this stays a thin call of the client library: one load
-job per file. tests/warehouse/test_warehouse.py checks what it sends (which files, the tables' definitions,
-the load jobs' configuration) to a fake client; BigQuery's own part is first proven by the first real
-`make load-raw`.
+This stays a thin call of the client library: one load job per file. tests/warehouse/test_warehouse.py
+checks what it sends (which files, the tables' definitions, the load jobs' configuration) to a fake client,
+and the template's own tests load a log through it into an emulator (production.py says how); BigQuery's own
+part is first proven by the first real `make load-raw`.
 """
 
 from contextlib import closing
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from google.api_core.exceptions import GoogleAPIError
 from google.cloud import bigquery
 
@@ -99,8 +100,8 @@ def _append_new(client: bigquery.Client, dataset_id: str, table: RawTable, files
                 job = client.load_table_from_file(
                     file, table_id, job_config=load_job_config(table), job_id_prefix=f"load_raw_{table.name}_"
                 )
-            job.result()
-            rows += job.output_rows or 0
+            job.result()  # raises unless every row loaded
+            rows += pq.read_metadata(path).num_rows
             loaded.append(file_id(path))
     except GoogleAPIError as error:
         raise load_failed(table_id, error) from error

@@ -4,8 +4,10 @@ BigQuery is reached with the variables dbt's prod profile reads (``GOOGLE_CLOUD_
 ``BIGQUERY_LOCATION``) and Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS``, a gcloud login
 or the machine's workload identity), so a build and every read after it see the same project.
 
-No BigQuery engine runs in this project's tests: tests/warehouse/test_warehouse.py checks the client's
-settings and the query it sends, with a fake client; the first real run against a project proves the rest.
+tests/warehouse/test_warehouse.py checks the client's settings and the query it sends, with a fake client.
+``BIGQUERY_EMULATOR_HOST`` sends the client library's calls and dbt-bigquery's elsewhere (an emulator such as
+bqemulator, on which the template's own tests run `DBT_TARGET=prod make run`, or a proxy); what an emulator
+does differently from BigQuery, the first real run against a project proves.
 """
 
 import os
@@ -61,6 +63,13 @@ def connect() -> bigquery.Client:
         ) from error
 
 
+def emulated() -> bool:
+    """Whether the client library sends BigQuery's REST API elsewhere than Google (``BIGQUERY_EMULATOR_HOST``:
+    an emulator, as the template's tests run, or a proxy). The Storage Read API it reads results through
+    stays at Google's host, so results are then read over REST."""
+    return bool(os.environ.get("BIGQUERY_EMULATOR_HOST"))
+
+
 def load_training_set() -> pd.DataFrame:
     """The training set as the last prod build left it, one row per session, in a stable order."""
     with closing(connect()) as client:
@@ -68,7 +77,7 @@ def load_training_set() -> pd.DataFrame:
         try:
             job = client.query(f"select * from `{table}` order by session_id")  # noqa: S608 (checked names)
             # NumPy integers, as DuckDB gives, rather than BigQuery's default nullable Int64.
-            frame = job.to_dataframe(int_dtype=None)
+            frame = job.to_dataframe(int_dtype=None, create_bqstorage_client=not emulated())
         except NotFound as error:
             raise WarehouseError(
                 f"BigQuery has no {table} table: run the transform stage with DBT_TARGET=prod first"

@@ -12,11 +12,17 @@ set's read against fakesnow, a Snowflake emulator behind the real connector; the
 
 import os
 import re
+import warnings
 from contextlib import closing
 from typing import Any
 
 import pandas as pd
-import snowflake.connector
+
+with warnings.catch_warnings():
+    # The connector's own copy of requests checks chardet's version, which sqlfluff (a dev tool) brings in
+    # newer than that copy knows, and warns; it decodes with charset_normalizer either way.
+    warnings.filterwarnings("ignore", message=r"urllib3 .* doesn't match a supported version")
+    import snowflake.connector
 from snowflake.connector import SnowflakeConnection
 from snowflake.connector.errors import DatabaseError, ProgrammingError
 

@@ -124,6 +124,7 @@ DEFAULT_FILES = {
     "tests/contract_cases.py",
     "tests/documented.py",
     "tests/fixtures_serving.py",
+    "tests/fixtures_local_server.py",
     "tests/log/__init__.py",
     "tests/log/appender.py",
     "tests/log/corruptions.py",

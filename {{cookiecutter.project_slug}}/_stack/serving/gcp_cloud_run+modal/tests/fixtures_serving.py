@@ -1,4 +1,5 @@
-"""The serving target's fixtures: `make serve-local`'s server, uvicorn, on a free port."""
+"""The serving target's `make serve-local` server, uvicorn, on a free port, and the route it
+scores at; the fixtures using them are in tests/fixtures_local_server.py."""
 
 import logging
 import sys
@@ -6,16 +7,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
 from typing import TYPE_CHECKING
-
-import pytest
 
 if TYPE_CHECKING:
     from {{ cookiecutter.module_name }}.serving.api import Model
     from {{ cookiecutter.module_name }}.serving.recording import Recorder
 
-    from .monitoring.week import ScoreWeek
+
+# Where the server scores: the app's route, as deployed.
+SCORING_ROUTE = "/predict"
 
 
 @contextmanager
@@ -42,23 +42,3 @@ def running(model: "Model", recorder: "Recorder | None" = None) -> Iterator[str]
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-
-
-@pytest.fixture
-def base_url() -> Iterator[str]:
-    """`make serve-local`'s server, serving the stand-in model on a free port of localhost: its address.
-
-    What it prints goes to this process's stdout and stderr, where ``capfd`` finds it."""
-    from .api_cases import SCORER
-
-    with running(SCORER) as url:
-        yield url
-
-
-@pytest.fixture
-def score_week() -> "ScoreWeek":
-    """A week scored over HTTP by `make serve-local`'s server (the deployed app) and recorded by its
-    recorder."""
-    from .monitoring.over_http import score_over_http
-
-    return partial(score_over_http, serve=running, route="/predict")

@@ -212,6 +212,16 @@ def progress_lines(output: str, words: str) -> list[str]:
     return [line for line in output.splitlines() if words in line and line.endswith(" s)")]
 
 
+def assert_progress_told(output: str, words: str, starts: list[str]) -> list[str]:
+    """The progress lines holding ``words``, less their stage's name: as many as ``starts``, ten at most, each
+    beginning with its start, in order."""
+    told = [line.split(maxsplit=1)[1] for line in progress_lines(output, words)]
+    assert starts and len(told) == len(starts) <= 10, output
+    for line, start in zip(told, starts, strict=True):
+        assert line.startswith(start), output
+    return told
+
+
 @pytest.fixture
 def run(settings: Settings) -> Run:
     """A new run's folder in the settings fixture's workspace."""

@@ -18,7 +18,7 @@ from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import FEATURES, LABEL, SPLIT
 
-from ..conftest import a_second_per_reading, progress_lines, ticker_readings
+from ..conftest import a_second_per_reading, assert_progress_told, ticker_readings
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +69,7 @@ def test_a_long_training_tells_its_boosting_rounds_and_validation_loss_in_a_few_
         for reading in ticker_readings(choosing + trees)
     ]
 
-    told = [line.split(maxsplit=1)[1] for line in progress_lines(said, "boosting round")]
-    assert len(told) == len(expected) <= 10, said
-    for line, start in zip(told, expected, strict=True):
-        assert line.startswith(start), said
+    told = assert_progress_told(said, "boosting round", expected)
     assert all(" binary_logloss 0." in line for line in told if line.startswith("choosing")), said
 
 

@@ -30,7 +30,7 @@ from {{ cookiecutter.module_name }}.serving.scoring import Scorer
 from {{ cookiecutter.module_name }}.settings import Settings
 from {{ cookiecutter.module_name }}.training_set import FEATURES
 
-from ..conftest import a_second_per_reading, progress_lines, ticker_readings
+from ..conftest import a_second_per_reading, assert_progress_told, ticker_readings
 
 
 @pytest.fixture(scope="module")
@@ -129,10 +129,7 @@ def test_a_long_training_tells_its_epochs_and_validation_loss_in_a_few_lines(
         for reading in ticker_readings(choosing + epochs)
     ]
 
-    told = [line.split(maxsplit=1)[1] for line in progress_lines(said, "epoch")]
-    assert expected and len(told) == len(expected) <= 10, said
-    for line, start in zip(told, expected, strict=True):
-        assert line.startswith(start), said
+    assert_progress_told(said, "epoch", expected)
 
 
 def test_the_final_fit_checkpoints_every_epoch_and_its_last_checkpoint_is_the_model(
